@@ -1,0 +1,1 @@
+//! Legacy Vietnamese encodings (placeholder; being written).
