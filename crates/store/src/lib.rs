@@ -1,1 +1,43 @@
-//! store
+//! The local store of khuyenhoc: one SQLite file per laptop, opened in one place
+//! ([`Store::open`]) that can take an encryption key. Every write is one `BEGIN IMMEDIATE`
+//! transaction that also appends outbox ops for sync; changes from elsewhere are applied
+//! without outbox ops ([`Store::apply_remote_ops`]).
+
+mod backup;
+mod connection;
+mod error;
+mod export;
+mod import;
+mod lock;
+mod members;
+mod migrations;
+mod open;
+mod org_units;
+mod outbox;
+mod remote;
+mod search;
+mod write;
+
+pub use backup::{BackupInfo, RestoreReport, verify_backup};
+pub use connection::{APPLICATION_ID, ConnectOptions};
+pub use error::{Result, StoreError};
+pub use export::ExportOptions;
+pub use import::{CommitOptions, ImportColumn, ImportOptions, ImportOutcome, ImportPreview, ImportRow, RowError};
+pub use lock::lock_path;
+pub use members::{Dues, Member, StatusEvent};
+pub use migrations::LATEST_SCHEMA;
+pub use open::{MigrationReport, OpenOptions, Store};
+pub use org_units::{Denominator, OrgUnit, UnitEvent, UnitKind};
+pub use outbox::{Op, OpField, OutboxStats};
+pub use remote::ApplyReport;
+pub use search::{MemberCounts, MemberPage, MemberQuery};
+pub use write::{FieldChange, OP_FORMAT};
+
+/// Test support: build a database at an older schema, as an older version of the app left it.
+#[doc(hidden)]
+pub fn create_at_schema(path: &std::path::Path, schema: usize) -> Result<()> {
+    let mut conn = rusqlite::Connection::open(path)?;
+    migrations::migrations().to_version(&mut conn, schema)?;
+    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! Reading the outbox: the ops waiting for the central server, in device-sequence order.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Row;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::open::Store;
+
+/// One changed field of an op as stored: new value and base version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpField {
+    pub value: Value,
+    pub base: Option<String>,
+}
+
+/// An op as the sync module will push it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    pub op_id: String,
+    pub device_id: String,
+    pub device_seq: i64,
+    pub op_format: i64,
+    pub entity: String,
+    pub row_id: String,
+    pub intent: String,
+    pub fields: BTreeMap<String, OpField>,
+    pub author: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutboxStats {
+    pub pending: i64,
+    pub total: i64,
+    pub next_seq: i64,
+}
+
+fn op_from_row(r: &Row<'_>) -> rusqlite::Result<Op> {
+    let fields: String = r.get(7)?;
+    Ok(Op {
+        device_id: r.get(0)?,
+        device_seq: r.get(1)?,
+        op_id: r.get(2)?,
+        op_format: r.get(3)?,
+        entity: r.get(4)?,
+        row_id: r.get(5)?,
+        intent: r.get(6)?,
+        fields: serde_json::from_str(&fields).unwrap_or_default(),
+        author: r.get(8)?,
+        version: r.get(9)?,
+    })
+}
+
+impl Store {
+    /// Unacknowledged ops, oldest first.
+    pub fn pending_ops(&self, limit: usize) -> Result<Vec<Op>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, author, version
+             FROM outbox WHERE acked = 0 ORDER BY device_seq LIMIT ?1",
+        )?;
+        let ops = stmt.query_map([limit as i64], op_from_row)?.collect::<rusqlite::Result<_>>()?;
+        Ok(ops)
+    }
+
+    pub fn outbox_stats(&self) -> Result<OutboxStats> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM outbox WHERE acked = 0), (SELECT count(*) FROM outbox),
+                    (SELECT next_seq FROM local_state WHERE id = 1)",
+            [],
+            |r| Ok(OutboxStats { pending: r.get(0)?, total: r.get(1)?, next_seq: r.get(2)? }),
+        )?)
+    }
+}

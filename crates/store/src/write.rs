@@ -1,0 +1,143 @@
+//! Every write goes through a [`WriteTx`]: one `BEGIN IMMEDIATE` transaction in which the
+//! domain rows change and, for each change, an outbox op is appended. The device sequence and
+//! the hybrid logical clock are read from the database inside the transaction and written back
+//! before commit, so a rolled-back write allocates nothing and a crash loses nothing committed.
+
+use rusqlite::{Transaction, TransactionBehavior};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use khuyenhoc_domain::Hlc;
+
+use crate::error::Result;
+use crate::open::Store;
+
+/// The format of outbox ops (distinct from the local schema number).
+pub const OP_FORMAT: i64 = 1;
+
+/// One changed field of an op: its new value and the version this device last saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub value: Value,
+    pub base: Option<String>,
+}
+
+impl FieldChange {
+    pub fn new(field: &'static str, value: impl Into<Value>, base: Option<String>) -> Self {
+        FieldChange { field, value: value.into(), base }
+    }
+}
+
+pub(crate) struct WriteTx<'s> {
+    pub tx: Transaction<'s>,
+    device: Uuid,
+    author: &'s str,
+    next_seq: i64,
+    hlc: Hlc,
+}
+
+pub(crate) fn now_ms() -> u64 {
+    jiff::Timestamp::now().as_millisecond().max(0) as u64
+}
+
+impl<'s> WriteTx<'s> {
+    pub fn begin(store: &'s mut Store) -> Result<WriteTx<'s>> {
+        let Store { conn, device_id, author, .. } = store;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (next_seq, wall, counter): (i64, i64, i64) = tx.query_row(
+            "SELECT next_seq, hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        Ok(WriteTx {
+            tx,
+            device: *device_id,
+            author: author.as_str(),
+            next_seq,
+            hlc: Hlc { wall_ms: wall as u64, counter: counter as u32 },
+        })
+    }
+
+    pub fn author(&self) -> &str {
+        self.author
+    }
+
+    /// A fresh version stamp for the next change.
+    pub fn stamp(&mut self) -> String {
+        self.hlc = self.hlc.tick(now_ms());
+        self.hlc.stamp(&self.device)
+    }
+
+    /// Appends an outbox op holding `changes` (the changed fields only).
+    pub fn record(&mut self, entity: &str, row_id: &str, intent: &str, changes: &[FieldChange], version: &str) -> Result<()> {
+        let mut fields = Map::with_capacity(changes.len());
+        for c in changes {
+            let mut f = Map::with_capacity(2);
+            f.insert("value".into(), c.value.clone());
+            f.insert("base".into(), c.base.clone().map_or(Value::Null, Value::String));
+            fields.insert(c.field.into(), Value::Object(f));
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO outbox (device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, author, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        stmt.execute(rusqlite::params![
+            self.device.to_string(),
+            self.next_seq,
+            Uuid::now_v7().to_string(),
+            OP_FORMAT,
+            entity,
+            row_id,
+            intent,
+            Value::Object(fields).to_string(),
+            self.author,
+            version,
+        ])?;
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    pub fn commit(self) -> Result<()> {
+        self.tx.execute(
+            "UPDATE local_state SET next_seq = ?1, hlc_wall_ms = ?2, hlc_counter = ?3 WHERE id = 1",
+            (self.next_seq, self.hlc.wall_ms as i64, self.hlc.counter as i64),
+        )?;
+        self.tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The version of `field` in a row: its entry in `versions`, else the row's creation version.
+pub(crate) fn field_version(versions: &Map<String, Value>, created: &str, field: &str) -> String {
+    versions.get(field).and_then(Value::as_str).unwrap_or(created).to_owned()
+}
+
+pub(crate) fn parse_versions(text: &str) -> Map<String, Value> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+/// Compares old and new values of a row's fields; returns the changes (with their bases) and
+/// the updated versions map.
+pub(crate) fn diff_fields(
+    old: &[(&'static str, Value)],
+    new: &[(&'static str, Value)],
+    versions: &Map<String, Value>,
+    created: &str,
+    stamp: &str,
+) -> (Vec<FieldChange>, Map<String, Value>) {
+    let mut changes = Vec::new();
+    let mut updated = versions.clone();
+    for ((field, before), (_, after)) in old.iter().zip(new) {
+        if before != after {
+            changes.push(FieldChange::new(field, after.clone(), Some(field_version(versions, created, field))));
+            updated.insert((*field).to_owned(), Value::String(stamp.to_owned()));
+        }
+    }
+    (changes, updated)
+}
+
+/// An optional text as a JSON value (null when absent).
+pub(crate) fn opt<T: Into<Value>>(v: Option<T>) -> Value {
+    v.map_or(Value::Null, Into::into)
+}

@@ -1,0 +1,30 @@
+-- Schema 1: this device's identity, its hybrid logical clock, and the outbox of changes
+-- waiting to be pushed to the central server (the sync issue builds on exactly this).
+
+CREATE TABLE local_state (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    device_id   TEXT    NOT NULL,           -- UUIDv7 made on this laptop
+    next_seq    INTEGER NOT NULL,           -- next device sequence, allocated inside write transactions
+    hlc_wall_ms INTEGER NOT NULL,           -- hybrid logical clock: last wall time used
+    hlc_counter INTEGER NOT NULL,           -- and its counter
+    created_at  TEXT    NOT NULL
+) STRICT;
+
+-- One row per change made on this device. `fields` is a JSON object of the changed fields only:
+-- {"field": {"value": <new value>, "base": "<version this device last saw>" | null}}.
+CREATE TABLE outbox (
+    device_id  TEXT    NOT NULL,
+    device_seq INTEGER NOT NULL,
+    op_id      TEXT    NOT NULL UNIQUE,     -- UUIDv7
+    op_format  INTEGER NOT NULL,            -- version of this op's format, not of the local schema
+    entity     TEXT    NOT NULL,            -- e.g. member, org_unit
+    row_id     TEXT    NOT NULL,
+    intent     TEXT    NOT NULL,            -- e.g. member.create, member.update
+    fields     TEXT    NOT NULL,
+    author     TEXT    NOT NULL,
+    version    TEXT    NOT NULL,            -- HLC stamp of this op (becomes the fields' version)
+    acked      INTEGER NOT NULL DEFAULT 0,  -- set when the server acknowledged it
+    PRIMARY KEY (device_id, device_seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX outbox_pending ON outbox (acked, device_seq);
