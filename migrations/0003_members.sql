@@ -24,20 +24,24 @@ CREATE TABLE members (
 ) STRICT;
 
 CREATE INDEX members_sort ON members (sort_key);
-CREATE INDEX members_branch_sort ON members (branch_id, sort_key);
+-- No (branch_id, sort_key) index: it halves import speed, and a branch's page in name order
+-- is found by walking members_sort (see docs/BENCHMARKS.md).
 CREATE INDEX members_card ON members (card_number COLLATE NOCASE) WHERE card_number IS NOT NULL;
 
+-- Search index over the folded text. Only word prefixes are matched (no phrases, no ranking),
+-- so positions and column sizes are not stored. New rows are indexed by the store right after
+-- they are inserted (in bulk for an import: ~5x faster than a per-row trigger); changes and
+-- deletes are kept in step by the triggers below.
 CREATE VIRTUAL TABLE member_search USING fts5 (
     search_text,
     content = 'members',
     content_rowid = 'rid',
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '1 2 3'
+    prefix = '1 2',
+    detail = none,
+    columnsize = 0
 );
 
-CREATE TRIGGER members_search_insert AFTER INSERT ON members BEGIN
-    INSERT INTO member_search (rowid, search_text) VALUES (new.rid, new.search_text);
-END;
 CREATE TRIGGER members_search_delete AFTER DELETE ON members BEGIN
     INSERT INTO member_search (member_search, rowid, search_text) VALUES ('delete', old.rid, old.search_text);
 END;

@@ -1,1 +1,173 @@
-//! support
+//! Support for the end-to-end tests: the real `khuyenhoc` binary on a real database file in a
+//! temporary folder, with helpers to run commands and read their `--json` output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The `khuyenhoc` binary cargo built beside this test (or `KHUYENHOC_BIN`).
+pub fn khuyenhoc_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("KHUYENHOC_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let bin = dir.join(format!("khuyenhoc{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo test --workspace` (it builds the CLI) or set KHUYENHOC_BIN",
+        bin.display()
+    );
+    bin
+}
+
+pub struct Env {
+    pub dir: TempDir,
+    pub db: PathBuf,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("khuyenhoc.db");
+        Env { dir, db }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A `khuyenhoc --db <this db>` command with a fixed user and language.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(khuyenhoc_bin());
+        c.arg("--db")
+            .arg(&self.db)
+            .env("KHUYENHOC_USER", "thu-ky")
+            .env("KHUYENHOC_LANG", "vi")
+            .env_remove("KHUYENHOC_DB");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs with `--json`, asserts success, returns the parsed output.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.cmd().arg("--json").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "khuyenhoc {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// Runs with `--json`, asserts failure, returns the `error` object.
+    pub fn json_error(&self, args: &[&str]) -> Value {
+        let out = self.cmd().arg("--json").args(args).output().unwrap();
+        assert!(
+            !out.status.success(),
+            "khuyenhoc {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["error"].clone()
+    }
+
+    /// A commune with two branches; returns the commune's org code.
+    pub fn commune(&self) -> &'static str {
+        self.json(&[
+            "init",
+            "--commune",
+            "Hội Khuyến học xã Tân Hòa",
+            "--code",
+            "26734",
+        ]);
+        self.json(&[
+            "units",
+            "add",
+            "Chi hội Thôn 1",
+            "--kind",
+            "branch",
+            "--parent",
+            "26734",
+        ]);
+        self.json(&[
+            "units",
+            "add",
+            "Chi hội Thôn 2",
+            "--kind",
+            "branch",
+            "--parent",
+            "26734",
+        ]);
+        "26734"
+    }
+
+    /// Reads one integer with SQL from the database file (after the processes are done).
+    pub fn count(&self, sql: &str) -> i64 {
+        let store = khuyenhoc_store::Store::open(
+            &self.db,
+            khuyenhoc_store::OpenOptions {
+                create: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+/// A CSV member list of `n` people with distinct names and birth dates.
+pub fn member_csv(path: &Path, n: usize, branch: Option<&str>) {
+    const FAMILY: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"];
+    const MIDDLE: [&str; 6] = ["Văn", "Thị", "Đức", "Minh", "Ngọc", "Hữu"];
+    const GIVEN: [&str; 12] = [
+        "An", "Bình", "Cường", "Dũng", "Đạt", "Hà", "Hoa", "Lan", "Minh", "Nam", "Phúc", "Quyên",
+    ];
+    let mut s = String::from("DANH SÁCH HỘI VIÊN\nSTT,Họ và tên,Ngày sinh,Giới tính,Số điện thoại");
+    s.push_str(if branch.is_some() {
+        ",Chi hội\n"
+    } else {
+        "\n"
+    });
+    for i in 0..n {
+        let name = format!(
+            "{} {} {}",
+            FAMILY[i % 8],
+            MIDDLE[(i / 8) % 6],
+            GIVEN[(i / 48) % 12]
+        );
+        let birth = format!(
+            "{:02}/{:02}/{}",
+            1 + i % 28,
+            1 + (i / 28) % 12,
+            1930 + (i / 336) % 80
+        );
+        s.push_str(&format!(
+            "{},{name},{birth},{},9{:08}",
+            i + 1,
+            if i % 2 == 0 { "Nam" } else { "Nữ" },
+            i
+        ));
+        if let Some(b) = branch {
+            s.push_str(&format!(",{b}"));
+        }
+        s.push('\n');
+    }
+    std::fs::write(path, s).unwrap();
+}

@@ -1,1 +1,180 @@
-fn main() {}
+//! `khuyenhoc`: the headless command line over the khuyenhoc core, for district IT staff,
+//! scripts and tests. Every command takes `--db PATH` and `--json`.
+
+mod args;
+mod members;
+mod output;
+mod units;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use khuyenhoc_domain::Lang;
+use khuyenhoc_store::{ConnectOptions, OpenOptions, Store, StoreError};
+
+use args::{Cli, Command};
+use output::Out;
+
+/// The per-user database the desktop app uses too: `<data dir>/vn.khuyenhoc.desktop/khuyenhoc.db`.
+pub fn default_db_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("vn.khuyenhoc.desktop")
+        .join("khuyenhoc.db")
+}
+
+pub struct Ctx {
+    pub db: PathBuf,
+    pub author: String,
+    pub out: Out,
+}
+
+impl Ctx {
+    pub fn open(&self) -> Result<Store, StoreError> {
+        Store::open(
+            &self.db,
+            OpenOptions {
+                create: false,
+                author: self.author.clone(),
+                ..Default::default()
+            },
+        )
+    }
+
+    pub fn open_or_create(&self) -> Result<Store, StoreError> {
+        Store::open(
+            &self.db,
+            OpenOptions {
+                create: true,
+                author: self.author.clone(),
+                ..Default::default()
+            },
+        )
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KHUYENHOC_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let lang = Lang::parse(&cli.lang);
+    let ctx = Ctx {
+        db: cli.db.clone().unwrap_or_else(default_db_path),
+        author: cli.author.clone(),
+        out: Out {
+            json: cli.json,
+            lang,
+        },
+    };
+    let result = run(&ctx, cli.command.unwrap_or(Command::Status));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::info!(code = e.code(), error = %e, "command failed");
+            ctx.out.error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
+    match command {
+        Command::Init(a) => units::init(ctx, a),
+        Command::Status => status(ctx),
+        Command::Units(c) => units::run(ctx, c),
+        Command::Members(c) => members::run(ctx, c),
+        Command::Backup { file } => {
+            let store = ctx.open()?;
+            let info = store.backup(&file)?;
+            ctx.out.done(
+                &info,
+                &format!(
+                    "Đã sao lưu {} hội viên, {} đơn vị vào {}.",
+                    info.members,
+                    info.org_units,
+                    file.display()
+                ),
+            )
+        }
+        Command::Restore { file } => {
+            let report = Store::restore(&ctx.db, &file, &ConnectOptions::default())?;
+            let copy = report
+                .previous_copy
+                .as_ref()
+                .map(|p| format!(" Bản cũ được giữ tại {}.", p.display()))
+                .unwrap_or_default();
+            ctx.out.done(
+                &report,
+                &format!(
+                    "Đã khôi phục từ {}: {} hội viên, {} đơn vị.{copy}",
+                    file.display(),
+                    report.restored.members,
+                    report.restored.org_units
+                ),
+            )
+        }
+        Command::Outbox { limit } => {
+            let store = ctx.open()?;
+            let ops = store.pending_ops(limit)?;
+            if ctx.out.json {
+                return ctx.out.json_value(&ops);
+            }
+            for op in &ops {
+                println!(
+                    "{:>6}  {:<28} {:<10} {}",
+                    op.device_seq,
+                    op.intent,
+                    op.row_id.chars().take(8).collect::<String>(),
+                    op.fields.keys().cloned().collect::<Vec<_>>().join(",")
+                );
+            }
+            println!("{} thay đổi chờ đồng bộ.", ops.len());
+            Ok(())
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Status {
+    database: PathBuf,
+    schema_version: i64,
+    device_id: String,
+    units: usize,
+    members: khuyenhoc_store::MemberCounts,
+    pending_changes: i64,
+}
+
+fn status(ctx: &Ctx) -> Result<(), StoreError> {
+    let store = ctx.open_or_create()?;
+    let s = Status {
+        database: ctx.db.clone(),
+        schema_version: store.schema_version()?,
+        device_id: store.device_id().to_string(),
+        units: store.list_units()?.len(),
+        members: store.member_counts(None)?,
+        pending_changes: store.outbox_stats()?.pending,
+    };
+    if ctx.out.json {
+        return ctx.out.json_value(&s);
+    }
+    use khuyenhoc_domain::money::format_int_vi as n;
+    println!("Khuyến học — cơ sở dữ liệu: {}", s.database.display());
+    println!(
+        "  Đơn vị: {}   Hội viên đang sinh hoạt: {} (tổng {})",
+        n(s.units as i64),
+        n(s.members.active),
+        n(s.members.total)
+    );
+    println!("  Thay đổi chờ đồng bộ: {}", n(s.pending_changes));
+    if s.units == 0 {
+        println!("\nBắt đầu: khuyenhoc init --commune \"Hội Khuyến học xã …\" --code MÃ_XÃ");
+    }
+    println!("Xem các lệnh: khuyenhoc --help");
+    Ok(())
+}

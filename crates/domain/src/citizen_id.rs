@@ -4,7 +4,8 @@
 /// Checks a citizen ID: 12 digits (CCCD) or 9 (CMND), spaces ignored.
 pub fn normalize_citizen_id(raw: &str) -> Option<String> {
     let digits: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    (digits.chars().all(|c| c.is_ascii_digit()) && (digits.len() == 12 || digits.len() == 9)).then_some(digits)
+    (digits.chars().all(|c| c.is_ascii_digit()) && (digits.len() == 12 || digits.len() == 9))
+        .then_some(digits)
 }
 
 /// The masked form for display: `********1234`.
@@ -21,8 +22,14 @@ mod tests {
 
     #[test]
     fn validates_and_masks() {
-        assert_eq!(normalize_citizen_id("001 085 012 345").as_deref(), Some("001085012345"));
-        assert_eq!(normalize_citizen_id("123456789").as_deref(), Some("123456789"));
+        assert_eq!(
+            normalize_citizen_id("001 085 012 345").as_deref(),
+            Some("001085012345")
+        );
+        assert_eq!(
+            normalize_citizen_id("123456789").as_deref(),
+            Some("123456789")
+        );
         assert_eq!(normalize_citizen_id("12345"), None);
         assert_eq!(normalize_citizen_id("00108501234A"), None);
         assert_eq!(mask_citizen_id("001085012345"), "********2345");

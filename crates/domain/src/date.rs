@@ -62,7 +62,10 @@ impl PartialDate {
         if let Ok(d) = t.parse::<Date>() {
             return check_year(d.year()).map(|_| PartialDate::Date(d));
         }
-        let parts: Vec<&str> = t.split(['/', '-', '.', ' ']).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<&str> = t
+            .split(['/', '-', '.', ' '])
+            .filter(|p| !p.is_empty())
+            .collect();
         match parts.as_slice() {
             [d, m, y] => {
                 let (d, m, y) = (num(d)?, num(m)?, num(y)?);
@@ -71,8 +74,12 @@ impl PartialDate {
                 }
                 let y = i16::try_from(y).map_err(|_| DateError::OutOfRange)?;
                 check_year(y)?;
-                let d = Date::new(y, i8::try_from(m).map_err(|_| DateError::Unreadable)?, i8::try_from(d).map_err(|_| DateError::Unreadable)?)
-                    .map_err(|_| DateError::OutOfRange)?;
+                let d = Date::new(
+                    y,
+                    i8::try_from(m).map_err(|_| DateError::Unreadable)?,
+                    i8::try_from(d).map_err(|_| DateError::Unreadable)?,
+                )
+                .map_err(|_| DateError::OutOfRange)?;
                 Ok(PartialDate::Date(d))
             }
             [m, y] => {
@@ -96,14 +103,18 @@ impl PartialDate {
             return Ok(PartialDate::Year(whole as i16));
         }
         let epoch = Date::new(1899, 12, 30).expect("valid date");
-        let d = epoch.checked_add(jiff::Span::new().days(whole)).map_err(|_| DateError::OutOfRange)?;
+        let d = epoch
+            .checked_add(jiff::Span::new().days(whole))
+            .map_err(|_| DateError::OutOfRange)?;
         check_year(d.year()).map(|_| PartialDate::Date(d))
     }
 
     pub fn from_ymd(year: i32, month: u8, day: u8) -> Result<PartialDate, DateError> {
         let y = i16::try_from(year).map_err(|_| DateError::OutOfRange)?;
         check_year(y)?;
-        Date::new(y, month as i8, day as i8).map(PartialDate::Date).map_err(|_| DateError::OutOfRange)
+        Date::new(y, month as i8, day as i8)
+            .map(PartialDate::Date)
+            .map_err(|_| DateError::OutOfRange)
     }
 
     /// True when this date is after `today` (a year is after when the year is).
@@ -120,7 +131,11 @@ fn num(s: &str) -> Result<u32, DateError> {
 }
 
 fn check_year(y: i16) -> Result<i16, DateError> {
-    if (MIN_YEAR..=MAX_YEAR).contains(&y) { Ok(y) } else { Err(DateError::OutOfRange) }
+    if (MIN_YEAR..=MAX_YEAR).contains(&y) {
+        Ok(y)
+    } else {
+        Err(DateError::OutOfRange)
+    }
 }
 
 /// Vietnamese display: `15/03/1985`, or the year alone.
@@ -147,7 +162,8 @@ impl Serialize for PartialDate {
 impl<'de> Deserialize<'de> for PartialDate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        PartialDate::from_storage(&s).ok_or_else(|| serde::de::Error::custom(format!("bad partial date {s:?}")))
+        PartialDate::from_storage(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("bad partial date {s:?}")))
     }
 }
 
@@ -176,7 +192,10 @@ mod tests {
     fn excel_serials_and_years() {
         // 31048 is 1985-01-01 in Excel's 1900 date system.
         assert_eq!(PartialDate::from_number(31048.0), Ok(date(1985, 1, 1)));
-        assert_eq!(PartialDate::from_number(1985.0), Ok(PartialDate::Year(1985)));
+        assert_eq!(
+            PartialDate::from_number(1985.0),
+            Ok(PartialDate::Year(1985))
+        );
         assert_eq!(PartialDate::from_number(-3.0), Err(DateError::Unreadable));
     }
 

@@ -15,7 +15,11 @@ pub enum Lang {
 impl Lang {
     /// Parses "vi"/"en" (anything else is Vietnamese, the app's first language).
     pub fn parse(code: &str) -> Lang {
-        if code.trim().to_ascii_lowercase().starts_with("en") { Lang::En } else { Lang::Vi }
+        if code.trim().to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Vi
+        }
     }
 }
 
@@ -31,8 +35,18 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
-        FieldError { field, code, message_vi: vi.into(), message_en: en.into() }
+    pub fn new(
+        field: &'static str,
+        code: &'static str,
+        vi: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field,
+            code,
+            message_vi: vi.into(),
+            message_en: en.into(),
+        }
     }
 
     pub fn message(&self, lang: Lang) -> &str {
@@ -43,14 +57,18 @@ impl FieldError {
     }
 }
 
-/// All the field errors of one record.
+/// All the field errors of one record. `Display` (for logs) names fields, never values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message_en)).collect::<Vec<_>>().join("; "))]
+#[error("invalid input: {}", .0.iter().map(|e| format!("{} ({})", e.field, e.code)).collect::<Vec<_>>().join(", "))]
 pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
     pub fn message(&self, lang: Lang) -> String {
-        self.0.iter().map(|e| e.message(lang)).collect::<Vec<_>>().join("; ")
+        self.0
+            .iter()
+            .map(|e| e.message(lang))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -75,6 +93,10 @@ impl Collector {
     }
 
     pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, ValidationErrors> {
-        if self.0.is_empty() { Ok(value()) } else { Err(ValidationErrors(self.0)) }
+        if self.0.is_empty() {
+            Ok(value())
+        } else {
+            Err(ValidationErrors(self.0))
+        }
     }
 }

@@ -16,9 +16,15 @@ impl Hlc {
     /// The next time for a local event.
     pub fn tick(self, now_ms: u64) -> Hlc {
         if now_ms > self.wall_ms {
-            Hlc { wall_ms: now_ms, counter: 0 }
+            Hlc {
+                wall_ms: now_ms,
+                counter: 0,
+            }
         } else {
-            Hlc { wall_ms: self.wall_ms, counter: self.counter + 1 }
+            Hlc {
+                wall_ms: self.wall_ms,
+                counter: self.counter + 1,
+            }
         }
     }
 
@@ -34,13 +40,21 @@ impl Hlc {
         } else {
             0
         };
-        Hlc { wall_ms: wall, counter }
+        Hlc {
+            wall_ms: wall,
+            counter,
+        }
     }
 
     /// The stamp written as a field version: `wall-counter-device`, fixed width, so string
     /// order is (wall, counter, device) order.
     pub fn stamp(self, device: &Uuid) -> String {
-        format!("{:015}-{:06}-{}", self.wall_ms, self.counter, device.as_hyphenated())
+        format!(
+            "{:015}-{:06}-{}",
+            self.wall_ms,
+            self.counter,
+            device.as_hyphenated()
+        )
     }
 
     /// Reads the HLC part of a stamp.
@@ -68,15 +82,33 @@ mod tests {
         let a = Hlc::default().tick(1_000);
         let b = a.tick(500); // clock set back
         assert!(b > a);
-        let c = b.receive(Hlc { wall_ms: 2_000, counter: 7 }, 600);
-        assert!(c > b && c > Hlc { wall_ms: 2_000, counter: 7 });
+        let c = b.receive(
+            Hlc {
+                wall_ms: 2_000,
+                counter: 7,
+            },
+            600,
+        );
+        assert!(
+            c > b
+                && c > Hlc {
+                    wall_ms: 2_000,
+                    counter: 7
+                }
+        );
     }
 
     #[test]
     fn stamps_order_like_hlcs() {
         let d = Uuid::nil();
-        let a = Hlc { wall_ms: 99, counter: 12 };
-        let b = Hlc { wall_ms: 100, counter: 1 };
+        let a = Hlc {
+            wall_ms: 99,
+            counter: 12,
+        };
+        let b = Hlc {
+            wall_ms: 100,
+            counter: 1,
+        };
         assert!(a.stamp(&d) < b.stamp(&d));
         assert_eq!(Hlc::from_stamp(&a.stamp(&d)), Some(a));
     }

@@ -22,7 +22,10 @@ pub fn imported_member_id(
 ) -> Uuid {
     let key = match card_number {
         Some(card) => format!("member|{commune}|card|{}", card.to_uppercase()),
-        None => format!("member|{commune}|person|{folded_name}|{}|{branch}", birth.unwrap_or("?")),
+        None => format!(
+            "member|{commune}|person|{folded_name}|{}|{branch}",
+            birth.unwrap_or("?")
+        ),
     };
     Uuid::new_v5(&NAMESPACE, key.as_bytes())
 }
@@ -41,11 +44,26 @@ mod tests {
         let c = Uuid::from_u128(1);
         let b = Uuid::from_u128(2);
         let a1 = imported_member_id(&c, Some("hv001"), "nguyen van an", None, &b);
-        let a2 = imported_member_id(&c, Some("HV001"), "other", Some("1990"), &Uuid::from_u128(3));
-        assert_eq!(a1, a2, "the card number alone identifies a member of a commune");
+        let a2 = imported_member_id(
+            &c,
+            Some("HV001"),
+            "other",
+            Some("1990"),
+            &Uuid::from_u128(3),
+        );
+        assert_eq!(
+            a1, a2,
+            "the card number alone identifies a member of a commune"
+        );
         let p1 = imported_member_id(&c, None, "nguyen van an", Some("1985"), &b);
-        assert_eq!(p1, imported_member_id(&c, None, "nguyen van an", Some("1985"), &b));
-        assert_ne!(p1, imported_member_id(&c, None, "nguyen van an", Some("1986"), &b));
+        assert_eq!(
+            p1,
+            imported_member_id(&c, None, "nguyen van an", Some("1985"), &b)
+        );
+        assert_ne!(
+            p1,
+            imported_member_id(&c, None, "nguyen van an", Some("1986"), &b)
+        );
         assert_ne!(new_id(), new_id());
     }
 }

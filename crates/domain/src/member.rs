@@ -38,7 +38,9 @@ impl Gender {
     }
 
     pub fn from_code(code: &str) -> Option<Gender> {
-        [Gender::Male, Gender::Female, Gender::Other].into_iter().find(|g| g.code() == code)
+        [Gender::Male, Gender::Female, Gender::Other]
+            .into_iter()
+            .find(|g| g.code() == code)
     }
 
     pub fn label_vi(self) -> &'static str {
@@ -65,8 +67,12 @@ pub enum MemberStatus {
 }
 
 impl MemberStatus {
-    pub const ALL: [MemberStatus; 4] =
-        [MemberStatus::Active, MemberStatus::MovedAway, MemberStatus::Left, MemberStatus::Deceased];
+    pub const ALL: [MemberStatus; 4] = [
+        MemberStatus::Active,
+        MemberStatus::MovedAway,
+        MemberStatus::Left,
+        MemberStatus::Deceased,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -170,24 +176,33 @@ fn optional(v: &Option<String>) -> Option<&str> {
 
 fn too_long(field: &'static str, max: usize) -> FieldError {
     let (vi, en) = field_label(field);
-    FieldError::new(field, "too_long", format!("{vi} dài quá {max} ký tự."), format!("{en} is longer than {max} characters."))
+    FieldError::new(
+        field,
+        "too_long",
+        format!("{vi} dài quá {max} ký tự."),
+        format!("{en} is longer than {max} characters."),
+    )
 }
 
 /// Reads a date field, checking it is not in the future.
-pub fn parse_date_field(field: &'static str, text: &str, today: Date) -> Result<PartialDate, FieldError> {
+pub fn parse_date_field(
+    field: &'static str,
+    text: &str,
+    today: Date,
+) -> Result<PartialDate, FieldError> {
     let (vi, en) = field_label(field);
     let d = PartialDate::parse(text).map_err(|e| match e {
         DateError::Unreadable => FieldError::new(
             field,
             "invalid_date",
             format!("{vi} \"{text}\" không đọc được; hãy ghi theo dạng ngày/tháng/năm (ví dụ 15/03/1985) hoặc chỉ năm (1985)."),
-            format!("{en} \"{text}\" is not a date; use dd/mm/yyyy or a year."),
+            format!("{en} is not a date; use dd/mm/yyyy or a year."),
         ),
         DateError::OutOfRange => FieldError::new(
             field,
             "date_out_of_range",
             format!("{vi} \"{text}\" không có thật hoặc ngoài khoảng 1900–2100."),
-            format!("{en} \"{text}\" does not exist or is outside 1900-2100."),
+            format!("{en} does not exist or is outside 1900-2100."),
         ),
     })?;
     if d.is_after(today) {
@@ -195,7 +210,7 @@ pub fn parse_date_field(field: &'static str, text: &str, today: Date) -> Result<
             field,
             "date_in_future",
             format!("{vi} {d} nằm trong tương lai."),
-            format!("{en} {d} is in the future."),
+            format!("{en} is in the future."),
         ));
     }
     Ok(d)
@@ -206,10 +221,18 @@ pub fn validate_member(input: &MemberInput, today: Date) -> Result<MemberFields,
     let mut errs = Collector::default();
     let full_name = normalize_name(&input.full_name);
     if full_name.is_empty() {
-        errs.push(FieldError::new("full_name", "required", "Chưa nhập Họ và tên.", "Full name is required."));
+        errs.push(FieldError::new(
+            "full_name",
+            "required",
+            "Chưa nhập Họ và tên.",
+            "Full name is required.",
+        ));
     } else if full_name.chars().count() > 100 {
         errs.push(too_long("full_name", 100));
-    } else if full_name.chars().any(|c| !(c.is_alphabetic() || c == ' ' || c == '-' || c == '\'' || c == '.')) {
+    } else if full_name
+        .chars()
+        .any(|c| !(c.is_alphabetic() || c == ' ' || c == '-' || c == '\'' || c == '.'))
+    {
         errs.push(FieldError::new(
             "full_name",
             "invalid_name",
@@ -223,7 +246,7 @@ pub fn validate_member(input: &MemberInput, today: Date) -> Result<MemberFields,
                 "gender",
                 "invalid_gender",
                 format!("Giới tính \"{g}\" không hợp lệ; hãy ghi Nam hoặc Nữ."),
-                format!("Gender \"{g}\" is not Male/Female."),
+                "Gender is not Male/Female.",
             )
         }))
     });
@@ -234,7 +257,7 @@ pub fn validate_member(input: &MemberInput, today: Date) -> Result<MemberFields,
                 "phone",
                 "invalid_phone",
                 format!("Số điện thoại \"{p}\" không hợp lệ (cần 10 hoặc 11 chữ số)."),
-                format!("Phone \"{p}\" is not a Vietnamese phone number."),
+                "Phone is not a Vietnamese phone number.",
             )
         }))
     });
@@ -242,7 +265,8 @@ pub fn validate_member(input: &MemberInput, today: Date) -> Result<MemberFields,
     if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
         errs.push(too_long("address", 200));
     }
-    let join_date = optional(&input.join_date).and_then(|j| errs.take(parse_date_field("join_date", j, today)));
+    let join_date =
+        optional(&input.join_date).and_then(|j| errs.take(parse_date_field("join_date", j, today)));
     if let (Some(b), Some(j)) = (birth, join_date)
         && j.year() < b.year()
     {
@@ -253,11 +277,15 @@ pub fn validate_member(input: &MemberInput, today: Date) -> Result<MemberFields,
             "Join date is before the date of birth.",
         ));
     }
-    let card_number = optional(&input.card_number).map(|c| c.split_whitespace().collect::<Vec<_>>().join(""));
+    let card_number =
+        optional(&input.card_number).map(|c| c.split_whitespace().collect::<Vec<_>>().join(""));
     if let Some(c) = &card_number {
         if c.chars().count() > 20 {
             errs.push(too_long("card_number", 20));
-        } else if !c.chars().all(|ch| ch.is_alphanumeric() || matches!(ch, '-' | '/' | '.' | '_')) {
+        } else if !c
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || matches!(ch, '-' | '/' | '.' | '_'))
+        {
             errs.push(FieldError::new(
                 "card_number",
                 "invalid_card_number",
@@ -280,7 +308,17 @@ pub fn validate_member(input: &MemberInput, today: Date) -> Result<MemberFields,
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         errs.push(too_long("note", 500));
     }
-    errs.finish(|| MemberFields { full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note })
+    errs.finish(|| MemberFields {
+        full_name,
+        gender,
+        birth,
+        phone,
+        address,
+        join_date,
+        card_number,
+        citizen_id,
+        note,
+    })
 }
 
 #[cfg(test)]
@@ -329,7 +367,17 @@ mod tests {
         )
         .unwrap_err();
         let fields: Vec<_> = e.0.iter().map(|f| f.field).collect();
-        assert_eq!(fields, ["full_name", "gender", "birth", "phone", "join_date", "citizen_id"]);
+        assert_eq!(
+            fields,
+            [
+                "full_name",
+                "gender",
+                "birth",
+                "phone",
+                "join_date",
+                "citizen_id"
+            ]
+        );
         assert!(e.0[0].message_vi.contains("Họ và tên"));
         assert!(e.0[4].message_vi.contains("tương lai"));
     }
@@ -337,7 +385,10 @@ mod tests {
     #[test]
     fn statuses_read_vietnamese_words() {
         assert_eq!(MemberStatus::parse("Từ trần"), Some(MemberStatus::Deceased));
-        assert_eq!(MemberStatus::parse("chuyển đi"), Some(MemberStatus::MovedAway));
+        assert_eq!(
+            MemberStatus::parse("chuyển đi"),
+            Some(MemberStatus::MovedAway)
+        );
         assert_eq!(MemberStatus::parse("left"), Some(MemberStatus::Left));
         assert_eq!(Gender::parse("Nữ"), Some(Gender::Female));
     }

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 /// An amount in đồng.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Dong(pub i64);
 
@@ -37,9 +39,16 @@ impl Dong {
 
 /// Parses an amount typed by a person: `1.500.000`, `1500000`, `1 500 000`, `1.500.000 đ`.
 pub fn parse_dong(text: &str) -> Option<Dong> {
-    let t = text.trim().trim_end_matches(['đ', 'Đ']).trim_end_matches("đồng").trim();
+    let t = text
+        .trim()
+        .trim_end_matches(['đ', 'Đ'])
+        .trim_end_matches("đồng")
+        .trim();
     let negative = t.starts_with('-');
-    let digits: String = t.chars().filter(|c| !matches!(c, '.' | ' ' | '\u{a0}' | '-')).collect();
+    let digits: String = t
+        .chars()
+        .filter(|c| !matches!(c, '.' | ' ' | '\u{a0}' | '-'))
+        .collect();
     if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -55,7 +64,7 @@ pub fn format_int_vi(v: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);

@@ -29,16 +29,30 @@ pub struct OrgUnitFields {
 pub fn validate_unit_name(name: &str) -> Result<String, FieldError> {
     let name = normalize_name(name);
     if name.is_empty() {
-        return Err(FieldError::new("name", "required", "Chưa nhập tên đơn vị.", "Unit name is required."));
+        return Err(FieldError::new(
+            "name",
+            "required",
+            "Chưa nhập tên đơn vị.",
+            "Unit name is required.",
+        ));
     }
     if name.chars().count() > 150 {
-        return Err(FieldError::new("name", "too_long", "Tên đơn vị dài quá 150 ký tự.", "Unit name is too long."));
+        return Err(FieldError::new(
+            "name",
+            "too_long",
+            "Tên đơn vị dài quá 150 ký tự.",
+            "Unit name is too long.",
+        ));
     }
     Ok(name)
 }
 
 /// Reads a full effective date (`dd/mm/yyyy`); a year alone is not enough for a decision date.
-pub fn parse_effective_date(field: &'static str, text: &str, today: Date) -> Result<Date, FieldError> {
+pub fn parse_effective_date(
+    field: &'static str,
+    text: &str,
+    today: Date,
+) -> Result<Date, FieldError> {
     match parse_date_field(field, text, today)? {
         crate::date::PartialDate::Date(d) => Ok(d),
         crate::date::PartialDate::Year(_) => Err(FieldError::new(
@@ -50,16 +64,32 @@ pub fn parse_effective_date(field: &'static str, text: &str, today: Date) -> Res
     }
 }
 
-pub fn validate_org_unit(input: &OrgUnitInput, today: Date) -> Result<OrgUnitFields, ValidationErrors> {
+pub fn validate_org_unit(
+    input: &OrgUnitInput,
+    today: Date,
+) -> Result<OrgUnitFields, ValidationErrors> {
     let mut errs = Collector::default();
     let name = errs.take(validate_unit_name(&input.name));
     let kind = input.kind.trim().to_owned();
     if kind.is_empty() {
-        errs.push(FieldError::new("kind", "required", "Chưa chọn loại đơn vị.", "Unit kind is required."));
+        errs.push(FieldError::new(
+            "kind",
+            "required",
+            "Chưa chọn loại đơn vị.",
+            "Unit kind is required.",
+        ));
     }
-    let org_code = input.org_code.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let org_code = input
+        .org_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     if let Some(c) = &org_code
-        && (c.len() > 20 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'))
+        && (c.len() > 20
+            || !c
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '.'))
     {
         errs.push(FieldError::new(
             "org_code",
@@ -73,7 +103,12 @@ pub fn validate_org_unit(input: &OrgUnitInput, today: Date) -> Result<OrgUnitFie
         .as_deref()
         .filter(|v| !v.trim().is_empty())
         .and_then(|v| errs.take(parse_effective_date("valid_from", v, today)));
-    errs.finish(|| OrgUnitFields { name: name.unwrap_or_default(), kind, org_code, valid_from })
+    errs.finish(|| OrgUnitFields {
+        name: name.unwrap_or_default(),
+        kind,
+        org_code,
+        valid_from,
+    })
 }
 
 /// What a yearly denominator counts.
@@ -145,7 +180,12 @@ mod tests {
         .unwrap();
         assert_eq!(ok.name, "Hội Khuyến học xã Tân Hòa");
         let bad = validate_org_unit(
-            &OrgUnitInput { name: "".into(), kind: "".into(), org_code: Some("mã xã".into()), valid_from: Some("2025".into()) },
+            &OrgUnitInput {
+                name: "".into(),
+                kind: "".into(),
+                org_code: Some("mã xã".into()),
+                valid_from: Some("2025".into()),
+            },
             today,
         )
         .unwrap_err();

@@ -9,7 +9,10 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     if t.chars().any(|c| c.is_alphabetic()) || digits.is_empty() {
         return None;
     }
-    if let Some(rest) = digits.strip_prefix("84").filter(|_| t.starts_with('+') || digits.len() == 11) {
+    if let Some(rest) = digits
+        .strip_prefix("84")
+        .filter(|_| t.starts_with('+') || digits.len() == 11)
+    {
         digits = format!("0{rest}");
     }
     if !digits.starts_with('0') {
@@ -33,10 +36,22 @@ mod tests {
     #[test]
     fn restores_the_lost_leading_zero() {
         assert_eq!(normalize_phone("912345678").as_deref(), Some("0912345678"));
-        assert_eq!(phone_from_number(912345678.0).as_deref(), Some("0912345678"));
-        assert_eq!(normalize_phone("0912.345.678").as_deref(), Some("0912345678"));
-        assert_eq!(normalize_phone("+84 912 345 678").as_deref(), Some("0912345678"));
-        assert_eq!(normalize_phone("02363 812 345").as_deref(), Some("02363812345"));
+        assert_eq!(
+            phone_from_number(912345678.0).as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalize_phone("0912.345.678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalize_phone("+84 912 345 678").as_deref(),
+            Some("0912345678")
+        );
+        assert_eq!(
+            normalize_phone("02363 812 345").as_deref(),
+            Some("02363812345")
+        );
     }
 
     #[test]

@@ -11,19 +11,30 @@ use icu_collator::options::{CollatorOptions, Strength};
 use icu_collator::{Collator, CollatorBorrowed};
 use icu_locale::locale;
 use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// Folds text for tone-insensitive matching: "Nguyễn Văn Đức" → "nguyen van duc".
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
+    for c in text.chars() {
+        // The base letter of a precomposed character is the first of its canonical
+        // decomposition; combining marks (from decomposed input) are dropped.
         let c = match c {
             'đ' | 'Đ' => 'd',
-            c => c,
+            c if c.is_ascii() => c,
+            c if is_combining_mark(c) => continue,
+            c => {
+                let mut base = c;
+                let mut first = true;
+                decompose_canonical(c, |d| {
+                    if first {
+                        base = d;
+                        first = false;
+                    }
+                });
+                base
+            }
         };
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
@@ -42,17 +53,26 @@ pub fn fold(text: &str) -> String {
 
 /// The folded words of a search query, each to be matched as a word prefix, in any order.
 pub fn search_tokens(query: &str) -> Vec<String> {
-    fold(query).split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+    fold(query)
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// True when every token is a prefix of some word of `folded` (a value made by [`fold`]).
 pub fn matches_tokens(folded: &str, tokens: &[String]) -> bool {
-    tokens.iter().all(|t| folded.split(' ').any(|w| w.starts_with(t.as_str())))
+    tokens
+        .iter()
+        .all(|t| folded.split(' ').any(|w| w.starts_with(t.as_str())))
 }
 
 /// Trims, collapses inner white space and puts each word of a name in NFC.
 pub fn normalize_name(text: &str) -> String {
-    text.split_whitespace().map(|w| w.nfc().collect::<String>()).collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .map(|w| w.nfc().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A Vietnamese full name split into its parts: họ (family), tên đệm (middle), tên (given).
@@ -75,7 +95,11 @@ pub fn split_name(full: &str) -> NameParts<'_> {
         Some(i) => (&head[..i], head[i + 1..].trim()),
         None => (head, ""),
     };
-    NameParts { family, middle, given }
+    NameParts {
+        family,
+        middle,
+        given,
+    }
 }
 
 fn collator() -> &'static CollatorBorrowed<'static> {
@@ -138,18 +162,43 @@ mod tests {
     fn split_name_parts() {
         assert_eq!(
             split_name("Nguyễn Thị Minh Khai"),
-            NameParts { family: "Nguyễn", middle: "Thị Minh", given: "Khai" }
+            NameParts {
+                family: "Nguyễn",
+                middle: "Thị Minh",
+                given: "Khai"
+            }
         );
-        assert_eq!(split_name("Lê An"), NameParts { family: "Lê", middle: "", given: "An" });
-        assert_eq!(split_name("Tâm"), NameParts { family: "", middle: "", given: "Tâm" });
+        assert_eq!(
+            split_name("Lê An"),
+            NameParts {
+                family: "Lê",
+                middle: "",
+                given: "An"
+            }
+        );
+        assert_eq!(
+            split_name("Tâm"),
+            NameParts {
+                family: "",
+                middle: "",
+                given: "Tâm"
+            }
+        );
     }
 
     #[test]
     fn vietnamese_letters_sort_after_their_base() {
         // a < ă < â < b, d < đ < e, o < ô < ơ < p, u < ư < v
-        let mut words = vec!["ư", "v", "đ", "e", "â", "b", "ơ", "ô", "o", "a", "ă", "d", "u", "p"];
+        let mut words = vec![
+            "ư", "v", "đ", "e", "â", "b", "ơ", "ô", "o", "a", "ă", "d", "u", "p",
+        ];
         words.sort_by(|a, b| collate(a, b));
-        assert_eq!(words, ["a", "ă", "â", "b", "d", "đ", "e", "o", "ô", "ơ", "p", "u", "ư", "v"]);
+        assert_eq!(
+            words,
+            [
+                "a", "ă", "â", "b", "d", "đ", "e", "o", "ô", "ơ", "p", "u", "ư", "v"
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
 /// The six Vietnamese tones, in the order the rows of [`VOWEL_ROWS`] list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Tone {
@@ -111,6 +113,15 @@ static LETTERS: LazyLock<HashMap<char, Letter>> = LazyLock::new(|| {
     }
     map
 });
+
+/// `text` in NFC, without copying when it already is (the usual case).
+pub(crate) fn into_nfc(text: String) -> String {
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        text
+    } else {
+        text.nfc().collect()
+    }
+}
 
 /// The single-character uppercase of a Vietnamese letter (all of them have one).
 pub(crate) fn to_upper(c: char) -> char {

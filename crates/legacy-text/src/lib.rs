@@ -54,7 +54,8 @@ pub fn detect<'a, I: IntoIterator<Item = &'a str>>(texts: I) -> Encoding {
 ///
 /// [`Encoding::Unicode`] input is returned unchanged. Characters outside the legacy table pass
 /// through. TCVN3 has no bytes for capitals with a tone, so those decode in lowercase unless
-/// the word is otherwise all capitals ("NGUYÔN" → "NGUYỄN").
+/// the word is otherwise all capitals ("NGUYÔN" → "NGUYỄN") or begins a word between
+/// capitalised words ("NguyÔn ThÞ ¸nh TuyÕt" → "Nguyễn Thị Ánh Tuyết").
 pub fn decode(text: &str, from: Encoding) -> String {
     match from {
         Encoding::Unicode => text.to_owned(),

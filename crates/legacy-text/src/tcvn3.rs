@@ -192,6 +192,11 @@ struct Word {
     legacy_initial: bool,
 }
 
+/// Whether `c` is the byte of a lowercase letter whose capital has no byte (á, ấ, ợ…).
+fn is_toned_lower(c: char) -> bool {
+    matches!(class(c), Some(Class::Lower(u)) if !ENCODE.contains_key(&letters::to_upper(u)))
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || class(c).is_some()
 }
@@ -227,18 +232,20 @@ fn analyse(chars: &[char], start: usize, end: usize) -> Word {
         has_letters,
         has_legacy_lower,
         title: first_upper && upper == 1,
-        legacy_initial: upper == 0
-            && matches!(class(first), Some(Class::Lower(u)) if !ENCODE.contains_key(&letters::to_upper(u))),
+        legacy_initial: upper == 0 && is_toned_lower(first),
     }
 }
 
 /// Decodes TCVN3 text (bytes read as Windows-1252) to Unicode NFC.
 pub(crate) fn decode(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len() + text.len() / 2);
     for field in text.split_inclusive(is_field_end) {
         decode_field(field, &mut out);
     }
-    out.nfc().collect()
+    letters::into_nfc(out)
 }
 
 /// Whether `c` ends a field, the span within which case evidence is shared.
@@ -288,7 +295,7 @@ fn capitals(chars: &[char]) -> Vec<bool> {
             let other = |w: &&Word| w.has_letters && !w.legacy_initial;
             let left = words[..idx].iter().rev().find(other);
             let right = words[idx + 1..].iter().find(other);
-            // Capitalised neighbours, or an acronym next to one ("THCS ¸p B¾c").
+            // Capitalised neighbours, or an acronym next to one ("THCS Êp B¾c" = "THCS Ấp Bắc").
             let capital = |w: &Word| w.title || w.case == WordCase::Upper;
             if (left.is_some_and(|w| w.title) || right.is_some_and(|w| w.title))
                 && left.is_none_or(capital)

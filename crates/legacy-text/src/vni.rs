@@ -95,6 +95,9 @@ fn combine(base: char, mark: char) -> Option<char> {
 
 /// Decodes VNI-Windows text (bytes read as Windows-1252) to Unicode NFC.
 pub(crate) fn decode(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_owned();
+    }
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -108,7 +111,7 @@ pub(crate) fn decode(text: &str) -> String {
         out.push(SINGLE_OF.get(&c).copied().unwrap_or(c));
         i += 1;
     }
-    out.nfc().collect()
+    letters::into_nfc(out)
 }
 
 fn push_letter(out: &mut String, lower: char, upper: char, is_upper: bool) {

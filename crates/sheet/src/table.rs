@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use khuyenhoc_legacy_text::{self as legacy, Encoding};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use crate::classify::{RowContext, classify_rows, is_blank};
 use crate::error::SheetError;
@@ -179,12 +179,17 @@ fn repair_text(grid: &mut Grid, known: Option<Encoding>) -> Encoding {
     let is_legacy = !matches!(encoding, Encoding::Unicode);
     for cell in grid.rows.iter_mut().flatten() {
         if let Cell::Text(t) = cell {
-            let fixed = if is_legacy && is_cp1252_reading(t) {
-                legacy::decode(&c1_to_cp1252(t), encoding)
+            if is_legacy && is_cp1252_reading(t) {
+                let fixed = legacy::decode(&c1_to_cp1252(t), encoding);
+                *cell = Cell::text(&fixed.nfc().collect::<String>());
+            } else if t.is_ascii() || is_nfc_quick(t.chars()) == IsNormalized::Yes {
+                // Most cells are NFC already: keep them, trimmed, without rebuilding them.
+                if t.trim().len() != t.len() {
+                    *cell = Cell::text(t);
+                }
             } else {
-                t.clone()
-            };
-            *cell = Cell::text(&fixed.nfc().collect::<String>());
+                *cell = Cell::text(&t.nfc().collect::<String>());
+            }
         }
     }
     encoding

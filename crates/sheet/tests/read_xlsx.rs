@@ -377,6 +377,24 @@ fn a_header_merged_down_two_rows_is_one_header() {
 }
 
 #[test]
+fn row_numbers_when_the_sheet_starts_further_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = save(dir.path(), "offset.xlsx", |wb| {
+        let ws = wb.add_worksheet();
+        ws.write_string(3, 2, "Họ và tên")?;
+        ws.write_string(3, 3, "Địa chỉ")?;
+        ws.write_string(5, 2, "Kiều Thị Nga")?;
+        ws.write_string(5, 3, "Xóm Chùa")?;
+        Ok(())
+    });
+    let sheet = read_path(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(sheet.header_rows, vec![4]);
+    assert_eq!(sheet.columns[0].index, 2);
+    assert_eq!(sheet.rows[0].row_number, 6);
+    assert_eq!(sheet.skipped[0].row_number, 5);
+}
+
+#[test]
 fn chooses_the_sheet() {
     let dir = tempfile::tempdir().unwrap();
     let path = save(dir.path(), "book.xlsx", |wb| {

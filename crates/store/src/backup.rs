@@ -20,8 +20,15 @@ pub(crate) fn copy_database(src: &Connection, dest: &Path, opts: &ConnectOptions
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
     {
-        let mut dst = connect(&tmp, &ConnectOptions { read_only: false, ..opts.clone() })?;
+        let mut dst = connect(
+            &tmp,
+            &ConnectOptions {
+                read_only: false,
+                ..opts.clone()
+            },
+        )?;
         copy_pages(src, &mut dst)?;
+        dst.execute("UPDATE local_state SET needs_new_identity = 1", [])?;
         // A backup is a single self-contained file: no WAL beside it.
         dst.pragma_update(None, "journal_mode", "DELETE")?;
     }
@@ -56,20 +63,32 @@ pub fn verify_backup(path: &Path, opts: &ConnectOptions) -> Result<BackupInfo> {
     if !path.exists() {
         return Err(StoreError::Missing);
     }
-    let conn = connect(path, &ConnectOptions { read_only: true, ..opts.clone() })?;
+    let conn = connect(
+        path,
+        &ConnectOptions {
+            read_only: true,
+            ..opts.clone()
+        },
+    )?;
     let (app, version, _) = header(&conn)?;
     if app != APPLICATION_ID {
         return Err(StoreError::NotOurs);
     }
     if version > LATEST_SCHEMA {
-        return Err(StoreError::NewerSchema { found: version, supported: LATEST_SCHEMA });
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: LATEST_SCHEMA,
+        });
     }
     let mut stmt = conn.prepare("PRAGMA integrity_check")?;
-    let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     if rows != ["ok"] {
         return Err(StoreError::Corrupt(rows.join("; ")));
     }
-    let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0)).unwrap_or(0)) };
+    let count =
+        |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0)).unwrap_or(0)) };
     Ok(BackupInfo {
         path: path.to_path_buf(),
         schema_version: version,
@@ -111,12 +130,24 @@ impl Store {
         } else {
             None
         };
-        let source = connect(from, &ConnectOptions { read_only: true, ..opts.clone() })?;
+        let source = connect(
+            from,
+            &ConnectOptions {
+                read_only: true,
+                ..opts.clone()
+            },
+        )?;
         copy_pages(&source, &mut target)?;
         drop(source);
         target.pragma_update(None, "journal_mode", "WAL")?;
         crate::connection::check_integrity(&target)?;
-        tracing::info!(schema = restored.schema_version, "database restored from a backup");
-        Ok(RestoreReport { restored, previous_copy })
+        tracing::info!(
+            schema = restored.schema_version,
+            "database restored from a backup"
+        );
+        Ok(RestoreReport {
+            restored,
+            previous_copy,
+        })
     }
 }

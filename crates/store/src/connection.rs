@@ -33,12 +33,16 @@ pub fn connect(path: &Path, opts: &ConnectOptions) -> Result<Connection> {
     let flags = if opts.read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let conn = Connection::open_with_flags(path, flags)?;
     if let Some(key) = &opts.key {
         // SQLCipher answers `PRAGMA cipher_version`; plain SQLite does not know it.
-        let cipher: Option<String> = conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).ok();
+        let cipher: Option<String> = conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .ok();
         if cipher.is_none() {
             return Err(StoreError::EncryptionUnavailable);
         }
@@ -60,7 +64,9 @@ pub fn header(conn: &Connection) -> Result<(i32, i64, i64)> {
 /// Runs SQLite's quick integrity check; anything but "ok" is reported as damage.
 pub fn check_integrity(conn: &Connection) -> Result<()> {
     let mut stmt = conn.prepare("PRAGMA quick_check")?;
-    let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let rows: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     if rows.len() == 1 && rows[0] == "ok" {
         Ok(())
     } else {

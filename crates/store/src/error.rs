@@ -12,9 +12,16 @@ pub enum StoreError {
     Invalid(#[from] ValidationErrors),
     /// A business rule refused the change (e.g. moving a unit under itself).
     #[error("{en}")]
-    Rule { code: &'static str, vi: String, en: String },
+    Rule {
+        code: &'static str,
+        vi: String,
+        en: String,
+    },
     #[error("{entity} not found")]
-    NotFound { entity: &'static str, reference: String },
+    NotFound {
+        entity: &'static str,
+        reference: String,
+    },
     #[error("the database is busy (another program is writing)")]
     Busy,
     #[error("the disk is full; the write was rolled back")]
@@ -66,7 +73,11 @@ impl From<rusqlite_migration::Error> for StoreError {
 
 impl StoreError {
     pub fn rule(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
-        StoreError::Rule { code, vi: vi.into(), en: en.into() }
+        StoreError::Rule {
+            code,
+            vi: vi.into(),
+            en: en.into(),
+        }
     }
 
     pub fn code(&self) -> &'static str {
@@ -93,7 +104,9 @@ impl StoreError {
         if lang == Lang::En {
             return match self {
                 StoreError::Invalid(v) => v.message(Lang::En),
-                StoreError::NotFound { entity, reference } => format!("{entity} \"{reference}\" not found."),
+                StoreError::NotFound { entity, reference } => {
+                    format!("{entity} \"{reference}\" not found.")
+                }
                 other => format!("{other}."),
             };
         }

@@ -22,7 +22,11 @@ pub struct ExportOptions {
 
 fn date_cell(v: Option<String>) -> ExportCell {
     match v.as_deref().and_then(PartialDate::from_storage) {
-        Some(PartialDate::Date(d)) => ExportCell::Date { year: d.year() as i32, month: d.month() as u8, day: d.day() as u8 },
+        Some(PartialDate::Date(d)) => ExportCell::Date {
+            year: d.year() as i32,
+            month: d.month() as u8,
+            day: d.day() as u8,
+        },
         Some(PartialDate::Year(y)) => ExportCell::Integer(i64::from(y)),
         None => ExportCell::Empty,
     }
@@ -42,7 +46,10 @@ impl Store {
         let mut args: Vec<String> = Vec::new();
         if let Some(unit) = &opts.unit {
             let ids = subtree_ids(&self.conn, unit)?;
-            sql.push_str(&format!(" AND m.branch_id IN ({})", vec!["?"; ids.len()].join(",")));
+            sql.push_str(&format!(
+                " AND m.branch_id IN ({})",
+                vec!["?"; ids.len()].join(",")
+            ));
             args.extend(ids.iter().map(Uuid::to_string));
         }
         if let Some(status) = opts.status {
@@ -51,7 +58,17 @@ impl Store {
         }
         sql.push_str(" ORDER BY m.sort_key, m.rid");
         let mut headers: Vec<String> = [
-            "STT", "Họ và tên", "Giới tính", "Ngày sinh", "Số điện thoại", "Địa chỉ", "Chi hội", "Ngày vào hội", "Số thẻ hội viên", "Tình trạng", "Ghi chú",
+            "STT",
+            "Họ và tên",
+            "Giới tính",
+            "Ngày sinh",
+            "Số điện thoại",
+            "Địa chỉ",
+            "Chi hội",
+            "Ngày vào hội",
+            "Số thẻ hội viên",
+            "Tình trạng",
+            "Ghi chú",
         ]
         .map(str::to_owned)
         .to_vec();
@@ -67,14 +84,22 @@ impl Store {
             let mut row = vec![
                 ExportCell::Integer(rows.len() as i64 + 1),
                 ExportCell::Text(r.get(0)?),
-                text_cell(gender.as_deref().and_then(Gender::from_code).map(|g| g.label_vi().to_owned())),
+                text_cell(
+                    gender
+                        .as_deref()
+                        .and_then(Gender::from_code)
+                        .map(|g| g.label_vi().to_owned()),
+                ),
                 date_cell(r.get(2)?),
                 text_cell(r.get(3)?),
                 text_cell(r.get(4)?),
                 ExportCell::Text(r.get(5)?),
                 date_cell(r.get(6)?),
                 text_cell(r.get(7)?),
-                ExportCell::Text(MemberStatus::from_code(&status).map_or(status.clone(), |s| s.label_vi().to_owned())),
+                ExportCell::Text(
+                    MemberStatus::from_code(&status)
+                        .map_or(status.clone(), |s| s.label_vi().to_owned()),
+                ),
                 text_cell(r.get(9)?),
             ];
             if opts.include_citizen_id {
@@ -83,12 +108,22 @@ impl Store {
             rows.push(row);
         }
         let title = match &opts.unit {
-            Some(u) => format!("DANH SÁCH HỘI VIÊN — {}", self.get_unit(u)?.name.to_uppercase()),
+            Some(u) => format!(
+                "DANH SÁCH HỘI VIÊN — {}",
+                self.get_unit(u)?.name.to_uppercase()
+            ),
             None => "DANH SÁCH HỘI VIÊN".to_owned(),
         };
         let count = rows.len();
-        let table = ExportTable { title: Some(title), sheet_name: "Hội viên".to_owned(), headers, rows };
-        let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let table = ExportTable {
+            title: Some(title),
+            sheet_name: "Hội viên".to_owned(),
+            headers,
+            rows,
+        };
+        let is_csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         if is_csv {
             khuyenhoc_sheet::write_csv(path, &table)?;
         } else {

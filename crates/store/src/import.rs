@@ -9,6 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,7 +21,7 @@ use khuyenhoc_domain::{MemberStatus, PartialDate};
 use khuyenhoc_sheet::{Cell, Column, ReadOptions, SheetRow, SkippedRow, SourceFormat};
 
 use crate::error::{Result, StoreError};
-use crate::members::insert_member;
+use crate::members::{Derived, Indexing, index_members_from, insert_member};
 use crate::open::Store;
 use crate::org_units::{association_of, today};
 use crate::write::WriteTx;
@@ -46,7 +47,17 @@ pub struct ImportRow {
     #[serde(skip)]
     pub fields: MemberFields,
     #[serde(skip)]
+    pub(crate) derived: Derived,
+    #[serde(skip)]
     pub status: MemberStatus,
+}
+
+/// A row after the work that does not depend on other rows.
+struct ParsedRow {
+    row_number: usize,
+    branch_text: Option<String>,
+    status_text: Option<String>,
+    fields: Result<(MemberFields, String, Derived), khuyenhoc_domain::ValidationErrors>,
 }
 
 /// A problem with one row, naming the row (as numbered in Excel) and the field.
@@ -108,7 +119,11 @@ fn cell_text(cell: &Cell) -> Option<String> {
 /// A date cell: a real date, a serial number or a year number, or text for the parser.
 fn date_text(cell: &Cell) -> Option<String> {
     match cell {
-        Cell::Number(n) => Some(PartialDate::from_number(*n).map(|d| d.to_storage()).unwrap_or_else(|_| n.to_string())),
+        Cell::Number(n) => Some(
+            PartialDate::from_number(*n)
+                .map(|d| d.to_storage())
+                .unwrap_or_else(|_| n.to_string()),
+        ),
         other => cell_text(other),
     }
 }
@@ -116,11 +131,18 @@ fn date_text(cell: &Cell) -> Option<String> {
 fn row_input(row: &SheetRow) -> (MemberInput, Option<String>, Option<String>) {
     let text = |c: Column| row.get(c).and_then(cell_text);
     let full_name = text(Column::FullName).unwrap_or_else(|| {
-        [text(Column::FamilyAndMiddle), text(Column::GivenName)].into_iter().flatten().collect::<Vec<_>>().join(" ")
+        [text(Column::FamilyAndMiddle), text(Column::GivenName)]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
     });
     let mut gender = text(Column::Gender);
     let mut birth = row.get(Column::BirthDate).and_then(date_text);
-    for (column, label) in [(Column::BirthYearMale, "Nam"), (Column::BirthYearFemale, "Nữ")] {
+    for (column, label) in [
+        (Column::BirthYearMale, "Nam"),
+        (Column::BirthYearFemale, "Nữ"),
+    ] {
         if let Some(v) = row.get(column).and_then(date_text) {
             birth.get_or_insert(v);
             gender.get_or_insert_with(|| label.to_owned());
@@ -148,7 +170,14 @@ fn row_input(row: &SheetRow) -> (MemberInput, Option<String>, Option<String>) {
 fn name_keys(name: &str) -> Vec<String> {
     let folded = fold(name);
     let mut keys = vec![folded.clone()];
-    for prefix in ["chi hoi khuyen hoc ", "chi hoi ", "to khuyen hoc ", "to ", "ban khuyen hoc ", "ban "] {
+    for prefix in [
+        "chi hoi khuyen hoc ",
+        "chi hoi ",
+        "to khuyen hoc ",
+        "to ",
+        "ban khuyen hoc ",
+        "ban ",
+    ] {
         if let Some(rest) = folded.strip_prefix(prefix) {
             keys.push(rest.to_owned());
             break;
@@ -158,22 +187,40 @@ fn name_keys(name: &str) -> Vec<String> {
 }
 
 fn row_error(row_number: usize, field: Option<&str>, code: &str, vi: String, en: &str) -> RowError {
-    RowError { row_number, field: field.map(str::to_owned), code: code.to_owned(), message_vi: vi, message_en: en.to_owned() }
+    RowError {
+        row_number,
+        field: field.map(str::to_owned),
+        code: code.to_owned(),
+        message_vi: vi,
+        message_en: en.to_owned(),
+    }
 }
 
 impl Store {
     /// Reads `path` and plans the import into `target` (a branch, or a commune when the file
     /// names each row's branch). Writes nothing.
-    pub fn preview_import(&self, path: &Path, target: &Uuid, opts: &ImportOptions) -> Result<ImportPreview> {
+    pub fn preview_import(
+        &self,
+        path: &Path,
+        target: &Uuid,
+        opts: &ImportOptions,
+    ) -> Result<ImportPreview> {
         let target_unit = self.get_unit(target)?;
         if !target_unit.is_open() {
-            return Err(StoreError::rule("unit_closed", format!("Đơn vị \"{}\" đã giải thể hoặc sáp nhập.", target_unit.name), "the unit is closed"));
+            return Err(StoreError::rule(
+                "unit_closed",
+                format!("Đơn vị \"{}\" đã giải thể hoặc sáp nhập.", target_unit.name),
+                "the unit is closed",
+            ));
         }
         let sheet = khuyenhoc_sheet::read_path(path, &opts.sheet)?;
         let commune = association_of(&self.conn, target)?;
         let units: Vec<_> = {
             let ids = self.subtree_ids(&commune)?;
-            self.list_units()?.into_iter().filter(|u| u.is_open() && ids.contains(&u.id)).collect()
+            self.list_units()?
+                .into_iter()
+                .filter(|u| u.is_open() && ids.contains(&u.id))
+                .collect()
         };
         let mut by_name: HashMap<String, Vec<Uuid>> = HashMap::new();
         for u in &units {
@@ -182,7 +229,7 @@ impl Store {
             }
         }
         // Live members of the commune: cards, and (name, birth, branch) for likely duplicates.
-        let mut cards: HashMap<String, (Uuid, String)> = HashMap::new();
+        let mut cards: HashMap<String, (Uuid, String, Option<String>)> = HashMap::new();
         let mut people: HashSet<(String, Option<String>, String)> = HashSet::new();
         let mut existing_ids: HashSet<String> = HashSet::new();
         {
@@ -196,7 +243,14 @@ impl Store {
                 if live && unit_ids.contains(&branch) {
                     let name: String = r.get(2)?;
                     if let Some(card) = r.get::<_, Option<String>>(4)? {
-                        cards.insert(card.to_uppercase(), (Uuid::parse_str(&id).unwrap_or_default(), name.clone()));
+                        cards.insert(
+                            card.to_uppercase(),
+                            (
+                                Uuid::parse_str(&id).unwrap_or_default(),
+                                name.clone(),
+                                r.get(3)?,
+                            ),
+                        );
                     }
                     people.insert((fold(&name), r.get(3)?, branch));
                 }
@@ -204,20 +258,50 @@ impl Store {
             }
         }
         let today = today();
+        // The pure work of each row (reading, validating, folding, collation keys) runs on all
+        // cores; what depends on earlier rows (duplicates) follows in file order.
+        let parsed: Vec<ParsedRow> = sheet
+            .rows
+            .par_iter()
+            .map(|row| {
+                let (input, branch_text, status_text) = row_input(row);
+                let fields = validate_member(&input, today).map(|f| {
+                    let folded = fold(&f.full_name);
+                    let derived = Derived::with_folded_name(&f, folded.clone());
+                    (f, folded, derived)
+                });
+                ParsedRow {
+                    row_number: row.row_number,
+                    branch_text,
+                    status_text,
+                    fields,
+                }
+            })
+            .collect();
         let mut rows = Vec::with_capacity(sheet.rows.len());
         let mut errors = Vec::new();
         let mut seen_cards: HashMap<String, usize> = HashMap::new();
         let mut seen_ids: HashMap<Uuid, usize> = HashMap::new();
-        for row in &sheet.rows {
-            let n = row.row_number;
-            let (input, branch_text, status_text) = row_input(row);
+        for ParsedRow {
+            row_number: n,
+            branch_text,
+            status_text,
+            fields,
+        } in parsed
+        {
             let mut ok = true;
             let branch = match branch_text {
                 None => Some(*target),
                 Some(b) => match name_keys(&b).iter().find_map(|k| by_name.get(k)) {
                     Some(ids) if ids.len() == 1 => Some(ids[0]),
                     Some(_) => {
-                        errors.push(row_error(n, Some("branch"), "ambiguous_branch", format!("Dòng {n}: có nhiều chi hội tên \"{b}\"."), "ambiguous branch"));
+                        errors.push(row_error(
+                            n,
+                            Some("branch"),
+                            "ambiguous_branch",
+                            format!("Dòng {n}: có nhiều chi hội tên \"{b}\"."),
+                            "ambiguous branch",
+                        ));
                         None
                     }
                     None => {
@@ -246,23 +330,33 @@ impl Store {
                     MemberStatus::Active
                 }),
             };
-            let fields = match validate_member(&input, today) {
+            let fields = match fields {
                 Ok(f) => Some(f),
                 Err(e) => {
                     for f in e.0 {
-                        errors.push(row_error(n, Some(f.field), f.code, format!("Dòng {n}: {}", f.message_vi), &f.message_en));
+                        errors.push(row_error(
+                            n,
+                            Some(f.field),
+                            f.code,
+                            format!("Dòng {n}: {}", f.message_vi),
+                            &f.message_en,
+                        ));
                     }
                     None
                 }
             };
-            let (Some(branch), Some(fields), true) = (branch, fields, ok) else { continue };
-            let birth = fields.birth.map(|d| d.to_storage());
-            let id = imported_member_id(&commune, fields.card_number.as_deref(), &fold(&fields.full_name), birth.as_deref(), &branch);
-            if let Some(first) = seen_ids.insert(id, n) {
-                errors.push(row_error(n, None, "duplicate_row", format!("Dòng {n} trùng với dòng {first} (cùng người)."), "duplicate of an earlier row"));
+            let (Some(branch), Some((fields, folded, derived)), true) = (branch, fields, ok) else {
                 continue;
-            }
-            let mut already_present = existing_ids.contains(&id.to_string());
+            };
+            let birth = fields.birth.map(|d| d.to_storage());
+            let mut id = imported_member_id(
+                &commune,
+                fields.card_number.as_deref(),
+                &folded,
+                birth.as_deref(),
+                &branch,
+            );
+            let mut already_present = false;
             if let Some(card) = &fields.card_number {
                 let key = card.to_uppercase();
                 if let Some(first) = seen_cards.insert(key.clone(), n) {
@@ -275,21 +369,38 @@ impl Store {
                     ));
                     continue;
                 }
-                if let Some((holder_id, holder)) = cards.get(&key)
-                    && *holder_id != id
-                {
-                    errors.push(row_error(
-                        n,
-                        Some("card_number"),
-                        "card_number_taken",
-                        format!("Dòng {n}: số thẻ \"{card}\" đã được cấp cho {holder}."),
-                        "card number already used in the association",
-                    ));
-                    continue;
+                if let Some((holder_id, holder, holder_birth)) = cards.get(&key) {
+                    // The card's holder is this same person (e.g. an exported list imported
+                    // back): nothing to add. Anyone else holding it is an error.
+                    let same_person = fold(holder) == folded
+                        && (birth.is_none() || holder_birth.is_none() || *holder_birth == birth);
+                    if !same_person {
+                        errors.push(row_error(
+                            n,
+                            Some("card_number"),
+                            "card_number_taken",
+                            format!("Dòng {n}: số thẻ \"{card}\" đã được cấp cho {holder}."),
+                            "card number already used in the association",
+                        ));
+                        continue;
+                    }
+                    id = *holder_id;
+                    already_present = true;
                 }
-            } else if people.contains(&(fold(&fields.full_name), birth.clone(), branch.to_string())) {
+            } else if people.contains(&(folded, birth.clone(), branch.to_string())) {
                 already_present = true;
             }
+            if let Some(first) = seen_ids.insert(id, n) {
+                errors.push(row_error(
+                    n,
+                    None,
+                    "duplicate_row",
+                    format!("Dòng {n} trùng với dòng {first} (cùng người)."),
+                    "duplicate of an earlier row",
+                ));
+                continue;
+            }
+            already_present |= existing_ids.contains(&id.to_string());
             rows.push(ImportRow {
                 row_number: n,
                 id,
@@ -299,17 +410,29 @@ impl Store {
                 card_number: fields.card_number.clone(),
                 already_present,
                 fields,
+                derived,
                 status,
             });
         }
         let already_present = rows.iter().filter(|r| r.already_present).count();
         Ok(ImportPreview {
-            file: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            file: path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             format: sheet.format,
             sheet_name: sheet.sheet_name,
             encoding: sheet.encoding.label().to_owned(),
             header_rows: sheet.header_rows,
-            columns: sheet.columns.into_iter().map(|c| ImportColumn { index: c.index, header: c.header, field: c.column }).collect(),
+            columns: sheet
+                .columns
+                .into_iter()
+                .map(|c| ImportColumn {
+                    index: c.index,
+                    header: c.header,
+                    field: c.column,
+                })
+                .collect(),
             target_unit: *target,
             new_members: rows.len() - already_present,
             already_present,
@@ -321,27 +444,40 @@ impl Store {
 
     /// Writes a previewed import in one transaction: all of it, or (on any failure, a full
     /// disk, a killed process) none of it. `progress(done, total)` is called as rows are written.
-    pub fn commit_import(&mut self, preview: &ImportPreview, opts: CommitOptions, progress: &mut dyn FnMut(usize, usize)) -> Result<ImportOutcome> {
+    pub fn commit_import(
+        &mut self,
+        preview: &ImportPreview,
+        opts: CommitOptions,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<ImportOutcome> {
         if !preview.errors.is_empty() && !opts.skip_invalid {
-            let rows: Vec<String> = preview.errors.iter().map(|e| e.row_number.to_string()).collect::<Vec<_>>();
-            let mut rows_dedup = rows.clone();
-            rows_dedup.dedup();
+            let mut rows: Vec<usize> = preview.errors.iter().map(|e| e.row_number).collect();
+            rows.dedup();
+            let shown: Vec<String> = rows.iter().take(20).map(usize::to_string).collect();
+            let more = if rows.len() > 20 { ", …" } else { "" };
             return Err(StoreError::rule(
                 "import_has_errors",
                 format!(
-                    "Tệp còn {} lỗi (dòng {}); chưa nhập gì. Hãy sửa tệp, hoặc chọn bỏ qua các dòng lỗi.",
-                    preview.errors.len(),
-                    rows_dedup.join(", ")
+                    "Tệp còn {} dòng lỗi (dòng {}{more}); chưa nhập gì. Hãy sửa tệp, hoặc chọn bỏ qua các dòng lỗi.",
+                    rows.len(),
+                    shown.join(", ")
                 ),
                 "the file has row errors; nothing was imported",
             ));
         }
         let commune = association_of(&self.conn, &preview.target_unit)?;
         let total = preview.rows.len();
-        let mut outcome = ImportOutcome { skipped_invalid: preview.errors.len(), ..Default::default() };
+        let invalid_rows: HashSet<usize> = preview.errors.iter().map(|e| e.row_number).collect();
+        let mut outcome = ImportOutcome {
+            skipped_invalid: invalid_rows.len(),
+            ..Default::default()
+        };
         let mut w = WriteTx::begin(self)?;
         // Re-read what another process may have written since the preview.
-        let scope_units: HashSet<String> = crate::org_units::subtree_ids(&w.tx, &commune)?.iter().map(Uuid::to_string).collect();
+        let scope_units: HashSet<String> = crate::org_units::subtree_ids(&w.tx, &commune)?
+            .iter()
+            .map(Uuid::to_string)
+            .collect();
         let mut cards: HashSet<String> = HashSet::new();
         {
             let mut stmt = w.tx.prepare("SELECT branch_id, card_number FROM members WHERE card_number IS NOT NULL AND deleted = 0 AND merged_into IS NULL")?;
@@ -352,37 +488,56 @@ impl Store {
                 }
             }
         }
-        let mut exists = w.tx.prepare("SELECT 1 FROM members WHERE id = ?1")?;
-        let mut present: HashSet<usize> = HashSet::new();
+        let last_rid: i64 =
+            w.tx.query_row("SELECT coalesce(max(rid), 0) FROM members", [], |r| {
+                r.get(0)
+            })?;
         for (i, row) in preview.rows.iter().enumerate() {
-            if row.already_present || exists.exists([row.id.to_string()])? {
-                present.insert(i);
-            }
-        }
-        drop(exists);
-        for (i, row) in preview.rows.iter().enumerate() {
-            if present.contains(&i) {
+            if row.already_present {
                 outcome.already_present += 1;
             } else {
                 if let Some(card) = &row.fields.card_number
                     && !cards.insert(card.to_uppercase())
+                    && !w
+                        .tx
+                        .prepare_cached("SELECT 1 FROM members WHERE id = ?1")?
+                        .exists([row.id.to_string()])?
                 {
                     return Err(StoreError::rule(
                         "card_number_taken",
-                        format!("Dòng {}: số thẻ \"{card}\" vừa được cấp cho người khác; chưa nhập gì, hãy xem lại tệp.", row.row_number),
+                        format!(
+                            "Dòng {}: số thẻ \"{card}\" vừa được cấp cho người khác; chưa nhập gì, hãy xem lại tệp.",
+                            row.row_number
+                        ),
                         "a card number was taken since the preview; nothing was imported",
                     ));
                 }
-                insert_member(&mut w, &row.id, &row.branch_id, &row.fields, row.status)?;
-                outcome.added += 1;
+                // A row another process imported since the preview is already present.
+                if insert_member(
+                    &mut w,
+                    &row.id,
+                    &row.branch_id,
+                    &row.fields,
+                    &row.derived,
+                    row.status,
+                    Indexing::Batch,
+                )? {
+                    outcome.added += 1;
+                } else {
+                    outcome.already_present += 1;
+                }
             }
-            if (i + 1) % 1000 == 0 {
+            if (i + 1) % 1000 == 0 || i + 1 == total {
                 progress(i + 1, total);
             }
         }
+        index_members_from(&w.tx, last_rid)?;
         w.commit()?;
-        progress(total, total);
-        tracing::info!(added = outcome.added, already_present = outcome.already_present, "import committed");
+        tracing::info!(
+            added = outcome.added,
+            already_present = outcome.already_present,
+            "import committed"
+        );
         Ok(outcome)
     }
 }

@@ -22,7 +22,9 @@ pub use backup::{BackupInfo, RestoreReport, verify_backup};
 pub use connection::{APPLICATION_ID, ConnectOptions};
 pub use error::{Result, StoreError};
 pub use export::ExportOptions;
-pub use import::{CommitOptions, ImportColumn, ImportOptions, ImportOutcome, ImportPreview, ImportRow, RowError};
+pub use import::{
+    CommitOptions, ImportColumn, ImportOptions, ImportOutcome, ImportPreview, ImportRow, RowError,
+};
 pub use lock::lock_path;
 pub use members::{Dues, Member, StatusEvent};
 pub use migrations::LATEST_SCHEMA;

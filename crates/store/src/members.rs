@@ -99,23 +99,80 @@ pub(crate) fn member_values(branch: &Uuid, f: &MemberFields) -> Vec<(&'static st
 
 /// The derived search text: folded name, card number and phone.
 pub(crate) fn search_text(full_name: &str, card: Option<&str>, phone: Option<&str>) -> String {
-    let mut s = fold(full_name);
-    for extra in [card.map(fold), phone.map(str::to_owned)].into_iter().flatten() {
+    search_text_from(fold(full_name), card, phone)
+}
+
+fn search_text_from(folded_name: String, card: Option<&str>, phone: Option<&str>) -> String {
+    let mut s = folded_name;
+    for extra in [card.map(fold), phone.map(str::to_owned)]
+        .into_iter()
+        .flatten()
+    {
         s.push(' ');
         s.push_str(&extra);
     }
     s
 }
 
+/// The columns derived from a member's fields: search text and name-order key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Derived {
+    pub search_text: String,
+    pub sort_key: Vec<u8>,
+}
+
+impl Derived {
+    pub fn of(f: &MemberFields) -> Derived {
+        Derived::with_folded_name(f, fold(&f.full_name))
+    }
+
+    /// The same, for a caller that has folded the name already.
+    pub fn with_folded_name(f: &MemberFields, folded_name: String) -> Derived {
+        Derived {
+            search_text: search_text_from(
+                folded_name,
+                f.card_number.as_deref(),
+                f.phone.as_deref(),
+            ),
+            sort_key: name_sort_key(&f.full_name),
+        }
+    }
+}
+
+/// How a new member row reaches the search index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Indexing {
+    /// Index the row now.
+    Now,
+    /// The caller indexes a batch of rows at once with [`index_members_from`].
+    Batch,
+}
+
+/// Adds the members with `rid > after` to the search index in one statement.
+pub(crate) fn index_members_from(conn: &Connection, after: i64) -> Result<()> {
+    conn.execute("INSERT INTO member_search (rowid, search_text) SELECT rid, search_text FROM members WHERE rid > ?1", [after])?;
+    Ok(())
+}
+
 /// Inserts a member row and records its `member.create` op (all present fields, no bases).
-pub(crate) fn insert_member(w: &mut WriteTx<'_>, id: &Uuid, branch: &Uuid, f: &MemberFields, status: MemberStatus) -> Result<()> {
+/// Returns false, writing nothing, when a member with this id exists already.
+pub(crate) fn insert_member(
+    w: &mut WriteTx<'_>,
+    id: &Uuid,
+    branch: &Uuid,
+    f: &MemberFields,
+    derived: &Derived,
+    status: MemberStatus,
+    indexing: Indexing,
+) -> Result<bool> {
     let stamp = w.stamp();
-    let search = search_text(&f.full_name, f.card_number.as_deref(), f.phone.as_deref());
-    w.tx.prepare_cached(
-        "INSERT INTO members (id, branch_id, full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note, status, search_text, sort_key, created_version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
+    let inserted = w
+        .tx
+        .prepare_cached(
+            "INSERT INTO members (id, branch_id, full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note, status, search_text, sort_key, created_version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
         id.to_string(),
         branch.to_string(),
         f.full_name,
@@ -128,27 +185,47 @@ pub(crate) fn insert_member(w: &mut WriteTx<'_>, id: &Uuid, branch: &Uuid, f: &M
         f.citizen_id,
         f.note,
         status.code(),
-        search,
-        name_sort_key(&f.full_name),
+        derived.search_text,
+        derived.sort_key,
         stamp,
     ])?;
-    let mut changes: Vec<FieldChange> =
-        member_values(branch, f).into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| FieldChange::new(k, v, None)).collect();
+    if inserted == 0 {
+        return Ok(false);
+    }
+    if indexing == Indexing::Now {
+        w.tx.prepare_cached(
+            "INSERT INTO member_search (rowid, search_text) VALUES (last_insert_rowid(), ?1)",
+        )?
+        .execute([&derived.search_text])?;
+    }
+    let mut changes: Vec<FieldChange> = member_values(branch, f)
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| FieldChange::new(k, v, None))
+        .collect();
     if status != MemberStatus::Active {
         changes.push(FieldChange::new("status", status.code(), None));
     }
-    w.record("member", &id.to_string(), "member.create", &changes, &stamp)
+    w.record("member", &id.to_string(), "member.create", &changes, &stamp)?;
+    Ok(true)
 }
 
 /// Who holds `card` among the live members of the association `scope` (other than `except`).
-pub(crate) fn card_holder(conn: &Connection, scope: &Uuid, card: &str, except: Option<&Uuid>) -> Result<Option<(Uuid, String)>> {
+pub(crate) fn card_holder(
+    conn: &Connection,
+    scope: &Uuid,
+    card: &str,
+    except: Option<&Uuid>,
+) -> Result<Option<(Uuid, String)>> {
     let units = subtree_ids(conn, scope)?;
     let mut stmt = conn.prepare_cached(
         "SELECT id, full_name, branch_id FROM members
          WHERE card_number = ?1 COLLATE NOCASE AND deleted = 0 AND merged_into IS NULL AND id IS NOT ?2",
     )?;
     let rows: Vec<(String, String, String)> = stmt
-        .query_map(params![card, except.map(|e| e.to_string())], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(params![card, except.map(|e| e.to_string())], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows
         .into_iter()
@@ -169,13 +246,17 @@ pub(crate) fn card_taken_error(card: &str, holder: &str) -> StoreError {
 pub(crate) fn move_direct_members(w: &mut WriteTx<'_>, from: &Uuid, to: &Uuid) -> Result<()> {
     let ids: Vec<(String, String, String)> = {
         let mut stmt = w.tx.prepare("SELECT id, versions, created_version FROM members WHERE branch_id = ?1 AND deleted = 0")?;
-        stmt.query_map([from.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?
+        stmt.query_map([from.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
     };
     for (id, versions, created) in ids {
         let stamp = w.stamp();
         let old = [("branch_id", Value::String(from.to_string()))];
         let new = [("branch_id", Value::String(to.to_string()))];
-        let (changes, versions) = diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
+        let (changes, versions) =
+            diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
         w.tx.execute(
             "UPDATE members SET branch_id = ?2, versions = ?3 WHERE id = ?1",
             params![id, to.to_string(), Value::Object(versions).to_string()],
@@ -190,7 +271,10 @@ fn check_branch(store: &Store, branch: &Uuid) -> Result<()> {
     if !unit.is_open() {
         return Err(StoreError::rule(
             "unit_closed",
-            format!("Đơn vị \"{}\" đã giải thể hoặc sáp nhập; hãy chọn đơn vị đang hoạt động.", unit.name),
+            format!(
+                "Đơn vị \"{}\" đã giải thể hoặc sáp nhập; hãy chọn đơn vị đang hoạt động.",
+                unit.name
+            ),
             "the branch is closed or merged",
         ));
     }
@@ -209,7 +293,15 @@ impl Store {
                 return Err(card_taken_error(card, &holder));
             }
         }
-        insert_member(&mut w, &id, branch, &fields, MemberStatus::Active)?;
+        insert_member(
+            &mut w,
+            &id,
+            branch,
+            &fields,
+            &Derived::of(&fields),
+            MemberStatus::Active,
+            Indexing::Now,
+        )?;
         w.commit()?;
         self.get_member(&id)
     }
@@ -241,7 +333,10 @@ impl Store {
             .optional()?;
         match id.and_then(|i| Uuid::parse_str(&i).ok()) {
             Some(id) => self.get_member(&id),
-            None => Err(StoreError::NotFound { entity: "member", reference: reference.to_owned() }),
+            None => Err(StoreError::NotFound {
+                entity: "member",
+                reference: reference.to_owned(),
+            }),
         }
     }
 
@@ -277,7 +372,12 @@ impl Store {
 
     /// Replaces a member's fields with `input` (and moves it to `branch` when given). Only the
     /// fields that really changed are written and sent.
-    pub fn update_member(&mut self, id: &Uuid, input: &MemberInput, branch: Option<&Uuid>) -> Result<Member> {
+    pub fn update_member(
+        &mut self,
+        id: &Uuid,
+        input: &MemberInput,
+        branch: Option<&Uuid>,
+    ) -> Result<Member> {
         let fields = validate_member(input, today())?;
         let (current_branch, current) = self.member_input(id)?;
         let current = validate_member(&current, today()).map_err(StoreError::Invalid)?;
@@ -292,11 +392,19 @@ impl Store {
                 return Err(card_taken_error(card, &holder));
             }
         }
-        let (versions, created): (String, String) =
-            w.tx.query_row("SELECT versions, created_version FROM members WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (versions, created): (String, String) = w.tx.query_row(
+            "SELECT versions, created_version FROM members WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let stamp = w.stamp();
-        let (changes, versions) =
-            diff_fields(&member_values(&current_branch, &current), &member_values(&branch, &fields), &parse_versions(&versions), &created, &stamp);
+        let (changes, versions) = diff_fields(
+            &member_values(&current_branch, &current),
+            &member_values(&branch, &fields),
+            &parse_versions(&versions),
+            &created,
+            &stamp,
+        );
         if !changes.is_empty() {
             w.tx.execute(
                 "UPDATE members SET branch_id = ?2, full_name = ?3, gender = ?4, birth = ?5, phone = ?6, address = ?7, join_date = ?8,
@@ -325,10 +433,19 @@ impl Store {
     }
 
     /// Records a status change (moved away, left, died, or back to active) with its date.
-    pub fn set_member_status(&mut self, id: &Uuid, status: MemberStatus, date: Option<&str>, note: Option<&str>) -> Result<Member> {
+    pub fn set_member_status(
+        &mut self,
+        id: &Uuid,
+        status: MemberStatus,
+        date: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<Member> {
         let member = self.get_member(id)?;
         let date = match date.filter(|d| !d.trim().is_empty()) {
-            Some(d) => Some(parse_date_field("status_date", d, today()).map_err(|e| ValidationErrors(vec![e]))?),
+            Some(d) => Some(
+                parse_date_field("status_date", d, today())
+                    .map_err(|e| ValidationErrors(vec![e]))?,
+            ),
             None => None,
         };
         let date = date.map(|d| d.to_storage());
@@ -337,17 +454,38 @@ impl Store {
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         let mut w = WriteTx::begin(self)?;
-        let (versions, created): (String, String) =
-            w.tx.query_row("SELECT versions, created_version FROM members WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (versions, created): (String, String) = w.tx.query_row(
+            "SELECT versions, created_version FROM members WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let stamp = w.stamp();
-        let old = [("status", Value::from(member.status.code())), ("status_date", opt(member.status_date.clone()))];
-        let new = [("status", Value::from(status.code())), ("status_date", opt(date.clone()))];
-        let (changes, versions) = diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
+        let old = [
+            ("status", Value::from(member.status.code())),
+            ("status_date", opt(member.status_date.clone())),
+        ];
+        let new = [
+            ("status", Value::from(status.code())),
+            ("status_date", opt(date.clone())),
+        ];
+        let (changes, versions) =
+            diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
         w.tx.execute(
             "UPDATE members SET status = ?2, status_date = ?3, versions = ?4 WHERE id = ?1",
-            params![id.to_string(), status.code(), date, Value::Object(versions).to_string()],
+            params![
+                id.to_string(),
+                status.code(),
+                date,
+                Value::Object(versions).to_string()
+            ],
         )?;
-        w.record("member", &id.to_string(), "member.set_status", &changes, &stamp)?;
+        w.record(
+            "member",
+            &id.to_string(),
+            "member.set_status",
+            &changes,
+            &stamp,
+        )?;
         let event_id = new_id().to_string();
         let event_stamp = w.stamp();
         let author = w.author().to_owned();
@@ -364,7 +502,13 @@ impl Store {
         .into_iter()
         .filter(|c| !c.value.is_null())
         .collect();
-        w.record("member_status_event", &event_id, "member_status_event.create", &event_changes, &event_stamp)?;
+        w.record(
+            "member_status_event",
+            &event_id,
+            "member_status_event.create",
+            &event_changes,
+            &event_stamp,
+        )?;
         w.commit()?;
         self.get_member(id)
     }
@@ -389,14 +533,30 @@ impl Store {
     }
 
     /// Records the dues (hội phí) a member paid for a year.
-    pub fn set_dues(&mut self, id: &Uuid, year: i32, amount: Dong, paid_on: Option<&str>) -> Result<Dues> {
+    pub fn set_dues(
+        &mut self,
+        id: &Uuid,
+        year: i32,
+        amount: Dong,
+        paid_on: Option<&str>,
+    ) -> Result<Dues> {
         self.get_member(id)?;
         let mut errors = Vec::new();
         if !(1900..=2100).contains(&year) {
-            errors.push(FieldError::new("year", "invalid_year", format!("Năm {year} không hợp lệ."), "invalid year"));
+            errors.push(FieldError::new(
+                "year",
+                "invalid_year",
+                format!("Năm {year} không hợp lệ."),
+                "invalid year",
+            ));
         }
         if amount.0 < 0 {
-            errors.push(FieldError::new("amount", "negative_amount", "Số tiền hội phí không thể âm.", "The amount cannot be negative."));
+            errors.push(FieldError::new(
+                "amount",
+                "negative_amount",
+                "Số tiền hội phí không thể âm.",
+                "The amount cannot be negative.",
+            ));
         }
         let paid_on = match paid_on.filter(|p| !p.trim().is_empty()) {
             Some(p) => match parse_date_field("paid_on", p, today()) {
@@ -414,11 +574,19 @@ impl Store {
         let dues_id = keyed_id(&["dues", &id.to_string(), &year.to_string()]).to_string();
         let mut w = WriteTx::begin(self)?;
         let stamp = w.stamp();
-        let existing = w
-            .tx
-            .query_row("SELECT amount, paid_on, versions, created_version FROM member_dues WHERE id = ?1", [&dues_id], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-            })
+        let existing =
+            w.tx.query_row(
+                "SELECT amount, paid_on, versions, created_version FROM member_dues WHERE id = ?1",
+                [&dues_id],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
             .optional()?;
         match existing {
             None => {
@@ -435,9 +603,16 @@ impl Store {
                 w.record("member_dues", &dues_id, "member_dues.set", &changes, &stamp)?;
             }
             Some((old_amount, old_paid, versions, created)) => {
-                let old = [("amount", Value::from(old_amount)), ("paid_on", opt(old_paid))];
-                let new = [("amount", Value::from(amount.0)), ("paid_on", opt(paid_on.clone()))];
-                let (changes, versions) = diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
+                let old = [
+                    ("amount", Value::from(old_amount)),
+                    ("paid_on", opt(old_paid)),
+                ];
+                let new = [
+                    ("amount", Value::from(amount.0)),
+                    ("paid_on", opt(paid_on.clone())),
+                ];
+                let (changes, versions) =
+                    diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
                 if !changes.is_empty() {
                     w.tx.execute(
                         "UPDATE member_dues SET amount = ?2, paid_on = ?3, versions = ?4 WHERE id = ?1",
@@ -448,13 +623,23 @@ impl Store {
             }
         }
         w.commit()?;
-        Ok(Dues { year, amount, paid_on })
+        Ok(Dues {
+            year,
+            amount,
+            paid_on,
+        })
     }
 
     pub fn member_dues(&self, id: &Uuid) -> Result<Vec<Dues>> {
         let mut stmt = self.conn.prepare("SELECT year, amount, paid_on FROM member_dues WHERE member_id = ?1 AND deleted = 0 ORDER BY year")?;
         let dues = stmt
-            .query_map([id.to_string()], |r| Ok(Dues { year: r.get(0)?, amount: Dong(r.get(1)?), paid_on: r.get(2)? }))?
+            .query_map([id.to_string()], |r| {
+                Ok(Dues {
+                    year: r.get(0)?,
+                    amount: Dong(r.get(1)?),
+                    paid_on: r.get(2)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(dues)
     }
@@ -464,12 +649,23 @@ impl Store {
     pub fn delete_member(&mut self, id: &Uuid) -> Result<()> {
         self.get_member(id)?;
         let mut w = WriteTx::begin(self)?;
-        let (versions, created): (String, String) =
-            w.tx.query_row("SELECT versions, created_version FROM members WHERE id = ?1", [id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (versions, created): (String, String) = w.tx.query_row(
+            "SELECT versions, created_version FROM members WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let stamp = w.stamp();
-        let (changes, versions) =
-            diff_fields(&[("deleted", Value::Bool(false))], &[("deleted", Value::Bool(true))], &parse_versions(&versions), &created, &stamp);
-        w.tx.execute("UPDATE members SET deleted = 1, versions = ?2 WHERE id = ?1", params![id.to_string(), Value::Object(versions).to_string()])?;
+        let (changes, versions) = diff_fields(
+            &[("deleted", Value::Bool(false))],
+            &[("deleted", Value::Bool(true))],
+            &parse_versions(&versions),
+            &created,
+            &stamp,
+        );
+        w.tx.execute(
+            "UPDATE members SET deleted = 1, versions = ?2 WHERE id = ?1",
+            params![id.to_string(), Value::Object(versions).to_string()],
+        )?;
         w.record("member", &id.to_string(), "member.delete", &changes, &stamp)?;
         w.commit()
     }

@@ -8,7 +8,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use khuyenhoc_domain::ids::{keyed_id, new_id};
-use khuyenhoc_domain::org::{DenominatorKind, OrgUnitInput, parse_effective_date, validate_org_unit, validate_unit_name};
+use khuyenhoc_domain::org::{
+    DenominatorKind, OrgUnitInput, parse_effective_date, validate_org_unit, validate_unit_name,
+};
 use khuyenhoc_domain::{FieldError, ValidationErrors, text::fold};
 
 use crate::error::{Result, StoreError};
@@ -126,18 +128,35 @@ fn event(
         FieldChange::new("unit_id", unit.to_string(), None),
         FieldChange::new("event", kind, None),
         FieldChange::new("effective_date", opt(date), None),
-        FieldChange::new("from_parent_id", opt(parents.0.map(|p| p.to_string())), None),
+        FieldChange::new(
+            "from_parent_id",
+            opt(parents.0.map(|p| p.to_string())),
+            None,
+        ),
         FieldChange::new("to_parent_id", opt(parents.1.map(|p| p.to_string())), None),
         FieldChange::new("other_unit_id", opt(other.map(|o| o.to_string())), None),
         FieldChange::new("old_name", opt(names.0), None),
         FieldChange::new("new_name", opt(names.1), None),
     ];
     let changes: Vec<_> = changes.into_iter().filter(|c| !c.value.is_null()).collect();
-    w.record("org_unit_event", &id, "org_unit_event.create", &changes, &stamp)
+    w.record(
+        "org_unit_event",
+        &id,
+        "org_unit_event.create",
+        &changes,
+        &stamp,
+    )
 }
 
+/// A row's synced fields (as JSON values), its versions map and its creation version.
+type RowState = (
+    Vec<(&'static str, Value)>,
+    serde_json::Map<String, Value>,
+    String,
+);
+
 /// Reads the mutable fields of a unit with its versions, for a diffing update.
-fn unit_state(w: &WriteTx<'_>, id: &Uuid) -> Result<(Vec<(&'static str, Value)>, serde_json::Map<String, Value>, String)> {
+fn unit_state(w: &WriteTx<'_>, id: &Uuid) -> Result<RowState> {
     let row = w
         .tx
         .query_row(
@@ -163,7 +182,12 @@ fn unit_state(w: &WriteTx<'_>, id: &Uuid) -> Result<(Vec<(&'static str, Value)>,
 }
 
 /// Writes changed fields of a unit and records one op with `intent`.
-fn update_unit(w: &mut WriteTx<'_>, id: &Uuid, intent: &str, set: &[(&'static str, Value)]) -> Result<()> {
+fn update_unit(
+    w: &mut WriteTx<'_>,
+    id: &Uuid,
+    intent: &str,
+    set: &[(&'static str, Value)],
+) -> Result<()> {
     let (old, versions, created) = unit_state(w, id)?;
     let mut new = old.clone();
     for (field, value) in set {
@@ -176,7 +200,12 @@ fn update_unit(w: &mut WriteTx<'_>, id: &Uuid, intent: &str, set: &[(&'static st
     if changes.is_empty() {
         return Ok(());
     }
-    let get = |f: &str| new.iter().find(|(n, _)| *n == f).map(|(_, v)| v.as_str().map(str::to_owned)).unwrap_or(None);
+    let get = |f: &str| {
+        new.iter()
+            .find(|(n, _)| *n == f)
+            .map(|(_, v)| v.as_str().map(str::to_owned))
+            .unwrap_or(None)
+    };
     w.tx.execute(
         "UPDATE org_units SET parent_id = ?2, name = ?3, org_code = ?4, valid_to = ?5, merged_into = ?6, versions = ?7 WHERE id = ?1",
         params![id.to_string(), get("parent_id"), get("name"), get("org_code"), get("valid_to"), get("merged_into"), Value::Object(versions).to_string()],
@@ -187,14 +216,19 @@ fn update_unit(w: &mut WriteTx<'_>, id: &Uuid, intent: &str, set: &[(&'static st
 fn rule_closed(unit: &OrgUnit) -> StoreError {
     StoreError::rule(
         "unit_closed",
-        format!("Đơn vị \"{}\" đã giải thể hoặc sáp nhập từ {}; không thể thay đổi.", unit.name, unit.valid_to.as_deref().unwrap_or("?")),
+        format!(
+            "Đơn vị \"{}\" đã giải thể hoặc sáp nhập từ {}; không thể thay đổi.",
+            unit.name,
+            unit.valid_to.as_deref().unwrap_or("?")
+        ),
         "the unit is closed or merged",
     )
 }
 
 fn effective(date: Option<&str>) -> Result<Date> {
     match date.filter(|d| !d.trim().is_empty()) {
-        Some(d) => parse_effective_date("effective_date", d, today()).map_err(|e| StoreError::Invalid(ValidationErrors(vec![e]))),
+        Some(d) => parse_effective_date("effective_date", d, today())
+            .map_err(|e| StoreError::Invalid(ValidationErrors(vec![e]))),
         None => Ok(today()),
     }
 }
@@ -203,7 +237,14 @@ impl Store {
     pub fn unit_kinds(&self) -> Result<Vec<UnitKind>> {
         let mut stmt = self.conn.prepare("SELECT code, name_vi, name_en, is_association FROM org_unit_kinds ORDER BY is_association DESC, code")?;
         let kinds = stmt
-            .query_map([], |r| Ok(UnitKind { code: r.get(0)?, name_vi: r.get(1)?, name_en: r.get(2)?, is_association: r.get(3)? }))?
+            .query_map([], |r| {
+                Ok(UnitKind {
+                    code: r.get(0)?,
+                    name_vi: r.get(1)?,
+                    name_en: r.get(2)?,
+                    is_association: r.get(3)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(kinds)
     }
@@ -212,12 +253,14 @@ impl Store {
     pub fn add_unit_kind(&mut self, kind: &UnitKind) -> Result<()> {
         let code = kind.code.trim();
         if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-            return Err(StoreError::Invalid(ValidationErrors(vec![FieldError::new(
-                "code",
-                "invalid_kind_code",
-                "Mã loại đơn vị chỉ gồm chữ thường không dấu và dấu gạch dưới.",
-                "A kind code holds only lowercase ASCII letters and underscores.",
-            )])));
+            return Err(StoreError::Invalid(ValidationErrors(vec![
+                FieldError::new(
+                    "code",
+                    "invalid_kind_code",
+                    "Mã loại đơn vị chỉ gồm chữ thường không dấu và dấu gạch dưới.",
+                    "A kind code holds only lowercase ASCII letters and underscores.",
+                ),
+            ])));
         }
         self.conn.execute(
             "INSERT OR REPLACE INTO org_unit_kinds (code, name_vi, name_en, is_association) VALUES (?1, ?2, ?3, ?4)",
@@ -248,19 +291,29 @@ impl Store {
                 "SELECT {UNIT_COLUMNS} FROM org_units u LEFT JOIN org_unit_kinds k ON k.code = u.kind
                  WHERE u.org_code = ?1 AND u.deleted = 0 ORDER BY u.valid_to IS NOT NULL"
             ))?;
-            stmt.query_map([reference], unit_from_row)?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map([reference], unit_from_row)?
+                .collect::<rusqlite::Result<_>>()?
         };
         if let Some(u) = by_code.into_iter().next() {
             return Ok(u);
         }
         let wanted = fold(reference);
-        let matches: Vec<OrgUnit> = self.list_units()?.into_iter().filter(|u| u.is_open() && fold(&u.name) == wanted).collect();
+        let matches: Vec<OrgUnit> = self
+            .list_units()?
+            .into_iter()
+            .filter(|u| u.is_open() && fold(&u.name) == wanted)
+            .collect();
         match matches.len() {
             1 => Ok(matches.into_iter().next().expect("one")),
-            0 => Err(StoreError::NotFound { entity: "org_unit", reference: reference.to_owned() }),
+            0 => Err(StoreError::NotFound {
+                entity: "org_unit",
+                reference: reference.to_owned(),
+            }),
             n => Err(StoreError::rule(
                 "ambiguous_unit",
-                format!("Có {n} đơn vị tên \"{reference}\"; hãy dùng mã đơn vị hoặc mã định danh (id)."),
+                format!(
+                    "Có {n} đơn vị tên \"{reference}\"; hãy dùng mã đơn vị hoặc mã định danh (id)."
+                ),
                 "several units have that name; use the org code or id",
             )),
         }
@@ -271,10 +324,18 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {UNIT_COLUMNS} FROM org_units u LEFT JOIN org_unit_kinds k ON k.code = u.kind WHERE u.deleted = 0"
         ))?;
-        let all: Vec<OrgUnit> = stmt.query_map([], unit_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let all: Vec<OrgUnit> = stmt
+            .query_map([], unit_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
         let ids: std::collections::HashSet<Uuid> = all.iter().map(|u| u.id).collect();
         let mut out = Vec::with_capacity(all.len());
-        fn visit(parent: Option<Uuid>, depth: i64, all: &[OrgUnit], ids: &std::collections::HashSet<Uuid>, out: &mut Vec<OrgUnit>) {
+        fn visit(
+            parent: Option<Uuid>,
+            depth: i64,
+            all: &[OrgUnit],
+            ids: &std::collections::HashSet<Uuid>,
+            out: &mut Vec<OrgUnit>,
+        ) {
             let mut children: Vec<&OrgUnit> = all
                 .iter()
                 .filter(|u| match parent {
@@ -282,7 +343,11 @@ impl Store {
                     Some(p) => u.parent_id == Some(p),
                 })
                 .collect();
-            children.sort_by(|a, b| (!a.is_open()).cmp(&!b.is_open()).then_with(|| khuyenhoc_domain::text::collate(&a.name, &b.name)));
+            children.sort_by(|a, b| {
+                (!a.is_open())
+                    .cmp(&!b.is_open())
+                    .then_with(|| khuyenhoc_domain::text::collate(&a.name, &b.name))
+            });
             for c in children {
                 out.push(OrgUnit { depth, ..c.clone() });
                 visit(Some(c.id), depth + 1, all, ids, out);
@@ -311,9 +376,16 @@ impl Store {
             }
         }
         self.check_org_code(fields.org_code.as_deref(), None)?;
-        let known: bool = self.conn.query_row("SELECT count(*) FROM org_unit_kinds WHERE code = ?1", [&fields.kind], |r| r.get::<_, i64>(0))? > 0;
+        let known: bool = self.conn.query_row(
+            "SELECT count(*) FROM org_unit_kinds WHERE code = ?1",
+            [&fields.kind],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
         if !known {
-            return Err(StoreError::NotFound { entity: "unit_kind", reference: fields.kind });
+            return Err(StoreError::NotFound {
+                entity: "unit_kind",
+                reference: fields.kind,
+            });
         }
         let id = new_id();
         let mut w = WriteTx::begin(self)?;
@@ -333,8 +405,22 @@ impl Store {
         .into_iter()
         .filter(|c| !c.value.is_null())
         .collect();
-        w.record("org_unit", &id.to_string(), "org_unit.create", &changes, &stamp)?;
-        event(&mut w, &id, "create", fields.valid_from, (None, parent.copied()), None, (None, Some(&fields.name)))?;
+        w.record(
+            "org_unit",
+            &id.to_string(),
+            "org_unit.create",
+            &changes,
+            &stamp,
+        )?;
+        event(
+            &mut w,
+            &id,
+            "create",
+            fields.valid_from,
+            (None, parent.copied()),
+            None,
+            (None, Some(&fields.name)),
+        )?;
         w.commit()?;
         self.get_unit(&id)
     }
@@ -350,12 +436,14 @@ impl Store {
             )
             .optional()?;
         match taken {
-            Some(name) => Err(StoreError::Invalid(ValidationErrors(vec![FieldError::new(
-                "org_code",
-                "org_code_taken",
-                format!("Mã đơn vị \"{code}\" đã được dùng cho \"{name}\"."),
-                "That org code is already used by another open unit.",
-            )]))),
+            Some(name) => Err(StoreError::Invalid(ValidationErrors(vec![
+                FieldError::new(
+                    "org_code",
+                    "org_code_taken",
+                    format!("Mã đơn vị \"{code}\" đã được dùng cho \"{name}\"."),
+                    "That org code is already used by another open unit.",
+                ),
+            ]))),
             None => Ok(()),
         }
     }
@@ -371,8 +459,21 @@ impl Store {
             return Ok(unit);
         }
         let mut w = WriteTx::begin(self)?;
-        update_unit(&mut w, id, "org_unit.rename", &[("name", Value::String(name.clone()))])?;
-        event(&mut w, id, "rename", Some(date), (None, None), None, (Some(&unit.name), Some(&name)))?;
+        update_unit(
+            &mut w,
+            id,
+            "org_unit.rename",
+            &[("name", Value::String(name.clone()))],
+        )?;
+        event(
+            &mut w,
+            id,
+            "rename",
+            Some(date),
+            (None, None),
+            None,
+            (Some(&unit.name), Some(&name)),
+        )?;
         w.commit()?;
         self.get_unit(id)
     }
@@ -380,17 +481,32 @@ impl Store {
     /// Sets or clears a unit's org code.
     pub fn set_org_code(&mut self, id: &Uuid, code: Option<&str>) -> Result<OrgUnit> {
         let unit = self.get_unit(id)?;
-        let probe = OrgUnitInput { name: unit.name.clone(), kind: unit.kind.clone(), org_code: code.map(str::to_owned), valid_from: None };
+        let probe = OrgUnitInput {
+            name: unit.name.clone(),
+            kind: unit.kind.clone(),
+            org_code: code.map(str::to_owned),
+            valid_from: None,
+        };
         let fields = validate_org_unit(&probe, today())?;
         self.check_org_code(fields.org_code.as_deref(), Some(id))?;
         let mut w = WriteTx::begin(self)?;
-        update_unit(&mut w, id, "org_unit.update", &[("org_code", opt(fields.org_code))])?;
+        update_unit(
+            &mut w,
+            id,
+            "org_unit.update",
+            &[("org_code", opt(fields.org_code))],
+        )?;
         w.commit()?;
         self.get_unit(id)
     }
 
     /// Moves a unit (with everything below it) under another parent.
-    pub fn move_unit(&mut self, id: &Uuid, new_parent: &Uuid, date: Option<&str>) -> Result<OrgUnit> {
+    pub fn move_unit(
+        &mut self,
+        id: &Uuid,
+        new_parent: &Uuid,
+        date: Option<&str>,
+    ) -> Result<OrgUnit> {
         let unit = self.get_unit(id)?;
         let parent = self.get_unit(new_parent)?;
         if !unit.is_open() {
@@ -402,7 +518,10 @@ impl Store {
         if self.subtree_ids(id)?.contains(new_parent) {
             return Err(StoreError::rule(
                 "move_into_own_subtree",
-                format!("Không thể chuyển \"{}\" vào \"{}\" vì đó là đơn vị trực thuộc của chính nó.", unit.name, parent.name),
+                format!(
+                    "Không thể chuyển \"{}\" vào \"{}\" vì đó là đơn vị trực thuộc của chính nó.",
+                    unit.name, parent.name
+                ),
                 "cannot move a unit under itself or one of its own sub-units",
             ));
         }
@@ -411,8 +530,21 @@ impl Store {
             return Ok(unit);
         }
         let mut w = WriteTx::begin(self)?;
-        update_unit(&mut w, id, "org_unit.move", &[("parent_id", Value::String(new_parent.to_string()))])?;
-        event(&mut w, id, "move", Some(date), (unit.parent_id, Some(*new_parent)), None, (None, None))?;
+        update_unit(
+            &mut w,
+            id,
+            "org_unit.move",
+            &[("parent_id", Value::String(new_parent.to_string()))],
+        )?;
+        event(
+            &mut w,
+            id,
+            "move",
+            Some(date),
+            (unit.parent_id, Some(*new_parent)),
+            None,
+            (None, None),
+        )?;
         w.commit()?;
         self.get_unit(id)
     }
@@ -420,7 +552,12 @@ impl Store {
     /// Merges `sources` into `target` (e.g. communes merged by the 2025 reform): each source is
     /// closed on `date` and points at its successor, its sub-units move under the target, and
     /// members attached directly to it move to the target. History keeps all of it.
-    pub fn merge_units(&mut self, sources: &[Uuid], target: &Uuid, date: Option<&str>) -> Result<OrgUnit> {
+    pub fn merge_units(
+        &mut self,
+        sources: &[Uuid],
+        target: &Uuid,
+        date: Option<&str>,
+    ) -> Result<OrgUnit> {
         let target_unit = self.get_unit(target)?;
         if !target_unit.is_open() {
             return Err(rule_closed(&target_unit));
@@ -435,7 +572,10 @@ impl Store {
             if s == target || self.subtree_ids(s)?.contains(target) {
                 return Err(StoreError::rule(
                     "merge_into_own_subtree",
-                    format!("Không thể sáp nhập \"{}\" vào chính nó hoặc vào đơn vị trực thuộc của nó.", unit.name),
+                    format!(
+                        "Không thể sáp nhập \"{}\" vào chính nó hoặc vào đơn vị trực thuộc của nó.",
+                        unit.name
+                    ),
                     "cannot merge a unit into itself or its own sub-unit",
                 ));
             }
@@ -453,18 +593,50 @@ impl Store {
         let mut w = WriteTx::begin(self)?;
         for (unit, kids) in source_units.iter().zip(&children) {
             for child in kids {
-                update_unit(&mut w, child, "org_unit.move", &[("parent_id", Value::String(target.to_string()))])?;
-                event(&mut w, child, "move", Some(date), (Some(unit.id), Some(*target)), None, (None, None))?;
+                update_unit(
+                    &mut w,
+                    child,
+                    "org_unit.move",
+                    &[("parent_id", Value::String(target.to_string()))],
+                )?;
+                event(
+                    &mut w,
+                    child,
+                    "move",
+                    Some(date),
+                    (Some(unit.id), Some(*target)),
+                    None,
+                    (None, None),
+                )?;
             }
             crate::members::move_direct_members(&mut w, &unit.id, target)?;
             update_unit(
                 &mut w,
                 &unit.id,
                 "org_unit.merge",
-                &[("valid_to", Value::String(day.clone())), ("merged_into", Value::String(target.to_string()))],
+                &[
+                    ("valid_to", Value::String(day.clone())),
+                    ("merged_into", Value::String(target.to_string())),
+                ],
             )?;
-            event(&mut w, &unit.id, "merge", Some(date), (None, None), Some(*target), (None, None))?;
-            event(&mut w, target, "absorb", Some(date), (None, None), Some(unit.id), (None, None))?;
+            event(
+                &mut w,
+                &unit.id,
+                "merge",
+                Some(date),
+                (None, None),
+                Some(*target),
+                (None, None),
+            )?;
+            event(
+                &mut w,
+                target,
+                "absorb",
+                Some(date),
+                (None, None),
+                Some(unit.id),
+                (None, None),
+            )?;
         }
         w.commit()?;
         self.get_unit(target)
@@ -485,14 +657,30 @@ impl Store {
         if kids > 0 || members > 0 {
             return Err(StoreError::rule(
                 "unit_not_empty",
-                format!("Đơn vị \"{}\" còn {kids} đơn vị trực thuộc và {members} hội viên đang sinh hoạt; hãy chuyển hoặc sáp nhập trước khi giải thể.", unit.name),
+                format!(
+                    "Đơn vị \"{}\" còn {kids} đơn vị trực thuộc và {members} hội viên đang sinh hoạt; hãy chuyển hoặc sáp nhập trước khi giải thể.",
+                    unit.name
+                ),
                 "the unit still has open sub-units or active members",
             ));
         }
         let date = effective(date)?;
         let mut w = WriteTx::begin(self)?;
-        update_unit(&mut w, id, "org_unit.close", &[("valid_to", Value::String(date.to_string()))])?;
-        event(&mut w, id, "close", Some(date), (None, None), None, (None, None))?;
+        update_unit(
+            &mut w,
+            id,
+            "org_unit.close",
+            &[("valid_to", Value::String(date.to_string()))],
+        )?;
+        event(
+            &mut w,
+            id,
+            "close",
+            Some(date),
+            (None, None),
+            None,
+            (None, None),
+        )?;
         w.commit()?;
         self.get_unit(id)
     }
@@ -521,20 +709,45 @@ impl Store {
     }
 
     /// Sets a unit's denominator for a year (replacing an earlier figure, which stays in the op log).
-    pub fn set_denominator(&mut self, unit: &Uuid, year: i32, kind: DenominatorKind, value: i64, source: Option<&str>) -> Result<Denominator> {
+    pub fn set_denominator(
+        &mut self,
+        unit: &Uuid,
+        year: i32,
+        kind: DenominatorKind,
+        value: i64,
+        source: Option<&str>,
+    ) -> Result<Denominator> {
         self.get_unit(unit)?;
         let mut errors = Vec::new();
         if !(1900..=2100).contains(&year) {
-            errors.push(FieldError::new("year", "invalid_year", format!("Năm {year} không hợp lệ."), "invalid year"));
+            errors.push(FieldError::new(
+                "year",
+                "invalid_year",
+                format!("Năm {year} không hợp lệ."),
+                "invalid year",
+            ));
         }
         if value < 0 {
-            errors.push(FieldError::new("value", "negative", format!("{} không thể là số âm.", kind.label_vi()), "value is negative"));
+            errors.push(FieldError::new(
+                "value",
+                "negative",
+                format!("{} không thể là số âm.", kind.label_vi()),
+                "value is negative",
+            ));
         }
         if !errors.is_empty() {
             return Err(StoreError::Invalid(ValidationErrors(errors)));
         }
-        let source = source.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-        let id = keyed_id(&["denominator", &unit.to_string(), &year.to_string(), kind.code()]);
+        let source = source
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let id = keyed_id(&[
+            "denominator",
+            &unit.to_string(),
+            &year.to_string(),
+            kind.code(),
+        ]);
         let mut w = WriteTx::begin(self)?;
         let stamp = w.stamp();
         let existing = w
@@ -556,23 +769,48 @@ impl Store {
                     FieldChange::new("value", value, None),
                     FieldChange::new("source", opt(source.clone()), None),
                 ];
-                w.record("unit_denominator", &id.to_string(), "unit_denominator.set", &changes, &stamp)?;
+                w.record(
+                    "unit_denominator",
+                    &id.to_string(),
+                    "unit_denominator.set",
+                    &changes,
+                    &stamp,
+                )?;
             }
             Some((old_value, old_source, versions, created)) => {
-                let old = [("value", Value::from(old_value)), ("source", opt(old_source))];
-                let new = [("value", Value::from(value)), ("source", opt(source.clone()))];
-                let (changes, versions) = diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
+                let old = [
+                    ("value", Value::from(old_value)),
+                    ("source", opt(old_source)),
+                ];
+                let new = [
+                    ("value", Value::from(value)),
+                    ("source", opt(source.clone())),
+                ];
+                let (changes, versions) =
+                    diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
                 if !changes.is_empty() {
                     w.tx.execute(
                         "UPDATE unit_denominators SET value = ?2, source = ?3, versions = ?4, deleted = 0 WHERE id = ?1",
                         params![id.to_string(), value, source, Value::Object(versions).to_string()],
                     )?;
-                    w.record("unit_denominator", &id.to_string(), "unit_denominator.set", &changes, &stamp)?;
+                    w.record(
+                        "unit_denominator",
+                        &id.to_string(),
+                        "unit_denominator.set",
+                        &changes,
+                        &stamp,
+                    )?;
                 }
             }
         }
         w.commit()?;
-        Ok(Denominator { unit_id: *unit, year, kind, value, source })
+        Ok(Denominator {
+            unit_id: *unit,
+            year,
+            kind,
+            value,
+            source,
+        })
     }
 
     pub fn denominators(&self, unit: &Uuid, year: Option<i32>) -> Result<Vec<Denominator>> {
@@ -582,13 +820,24 @@ impl Store {
         let rows = stmt
             .query_map(params![unit.to_string(), year], |r| {
                 let kind: String = r.get(1)?;
-                Ok((r.get::<_, i32>(0)?, kind, r.get::<_, i64>(2)?, r.get::<_, Option<String>>(3)?))
+                Ok((
+                    r.get::<_, i32>(0)?,
+                    kind,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows
             .into_iter()
             .filter_map(|(year, kind, value, source)| {
-                DenominatorKind::from_code(&kind).map(|kind| Denominator { unit_id: *unit, year, kind, value, source })
+                DenominatorKind::from_code(&kind).map(|kind| Denominator {
+                    unit_id: *unit,
+                    year,
+                    kind,
+                    value,
+                    source,
+                })
             })
             .collect())
     }
@@ -599,7 +848,9 @@ pub(crate) fn subtree_ids(conn: &rusqlite::Connection, root: &Uuid) -> Result<Ve
         "WITH RECURSIVE down(id) AS (SELECT ?1 UNION SELECT o.id FROM org_units o JOIN down ON o.parent_id = down.id WHERE o.deleted = 0)
          SELECT id FROM down",
     )?;
-    let ids: Vec<String> = stmt.query_map([root.to_string()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let ids: Vec<String> = stmt
+        .query_map([root.to_string()], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     Ok(ids.iter().filter_map(|i| Uuid::parse_str(i).ok()).collect())
 }
 
@@ -611,8 +862,13 @@ pub(crate) fn association_of(conn: &rusqlite::Connection, unit: &Uuid) -> Result
              SELECT o.id, o.parent_id, o.kind, up.depth + 1 FROM org_units o JOIN up ON o.id = up.parent_id WHERE up.depth < 64)
          SELECT up.id, coalesce(k.is_association, 0) FROM up LEFT JOIN org_unit_kinds k ON k.code = up.kind ORDER BY up.depth",
     )?;
-    let chain: Vec<(String, bool)> = stmt.query_map([unit.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let chain: Vec<(String, bool)> = stmt
+        .query_map([unit.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     let pick = chain.iter().find(|(_, assoc)| *assoc).or(chain.last());
     pick.and_then(|(id, _)| Uuid::parse_str(id).ok())
-        .ok_or_else(|| StoreError::NotFound { entity: "org_unit", reference: unit.to_string() })
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "org_unit",
+            reference: unit.to_string(),
+        })
 }

@@ -39,7 +39,16 @@ pub struct OutboxStats {
 }
 
 fn op_from_row(r: &Row<'_>) -> rusqlite::Result<Op> {
-    let fields: String = r.get(7)?;
+    let values: BTreeMap<String, Value> =
+        serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default();
+    let mut bases: BTreeMap<String, String> = r
+        .get::<_, Option<String>>(10)?
+        .and_then(|b| serde_json::from_str(&b).ok())
+        .unwrap_or_default();
+    let fields = values.into_iter().map(|(k, value)| {
+        let base = bases.remove(&k);
+        (k, OpField { value, base })
+    });
     Ok(Op {
         device_id: r.get(0)?,
         device_seq: r.get(1)?,
@@ -48,7 +57,7 @@ fn op_from_row(r: &Row<'_>) -> rusqlite::Result<Op> {
         entity: r.get(4)?,
         row_id: r.get(5)?,
         intent: r.get(6)?,
-        fields: serde_json::from_str(&fields).unwrap_or_default(),
+        fields: fields.collect(),
         author: r.get(8)?,
         version: r.get(9)?,
     })
@@ -58,10 +67,15 @@ impl Store {
     /// Unacknowledged ops, oldest first.
     pub fn pending_ops(&self, limit: usize) -> Result<Vec<Op>> {
         let mut stmt = self.conn.prepare(
-            "SELECT device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, author, version
-             FROM outbox WHERE acked = 0 ORDER BY device_seq LIMIT ?1",
+            "SELECT device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, author, version, bases
+             FROM outbox WHERE acked = 0 AND device_id = ?1 ORDER BY device_seq LIMIT ?2",
         )?;
-        let ops = stmt.query_map([limit as i64], op_from_row)?.collect::<rusqlite::Result<_>>()?;
+        let ops = stmt
+            .query_map(
+                rusqlite::params![self.device_id.to_string(), limit as i64],
+                op_from_row,
+            )?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(ops)
     }
 
@@ -70,7 +84,13 @@ impl Store {
             "SELECT (SELECT count(*) FROM outbox WHERE acked = 0), (SELECT count(*) FROM outbox),
                     (SELECT next_seq FROM local_state WHERE id = 1)",
             [],
-            |r| Ok(OutboxStats { pending: r.get(0)?, total: r.get(1)?, next_seq: r.get(2)? }),
+            |r| {
+                Ok(OutboxStats {
+                    pending: r.get(0)?,
+                    total: r.get(1)?,
+                    next_seq: r.get(2)?,
+                })
+            },
         )?)
     }
 }

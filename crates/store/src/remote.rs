@@ -31,24 +31,69 @@ const TABLES: &[EntityTable] = &[
         entity: "member",
         table: "members",
         fields: &[
-            "branch_id", "full_name", "gender", "birth", "phone", "address", "join_date", "card_number", "citizen_id", "note", "status",
-            "status_date", "merged_into", "deleted",
+            "branch_id",
+            "full_name",
+            "gender",
+            "birth",
+            "phone",
+            "address",
+            "join_date",
+            "card_number",
+            "citizen_id",
+            "note",
+            "status",
+            "status_date",
+            "merged_into",
+            "deleted",
         ],
         history: false,
     },
     EntityTable {
         entity: "org_unit",
         table: "org_units",
-        fields: &["parent_id", "kind", "name", "org_code", "valid_from", "valid_to", "merged_into", "deleted"],
+        fields: &[
+            "parent_id",
+            "kind",
+            "name",
+            "org_code",
+            "valid_from",
+            "valid_to",
+            "merged_into",
+            "deleted",
+        ],
         history: false,
     },
-    EntityTable { entity: "unit_denominator", table: "unit_denominators", fields: &["unit_id", "year", "kind", "value", "source", "deleted"], history: false },
-    EntityTable { entity: "member_dues", table: "member_dues", fields: &["member_id", "year", "amount", "paid_on", "deleted"], history: false },
-    EntityTable { entity: "member_status_event", table: "member_status_events", fields: &["member_id", "status", "effective_date", "note"], history: true },
+    EntityTable {
+        entity: "unit_denominator",
+        table: "unit_denominators",
+        fields: &["unit_id", "year", "kind", "value", "source", "deleted"],
+        history: false,
+    },
+    EntityTable {
+        entity: "member_dues",
+        table: "member_dues",
+        fields: &["member_id", "year", "amount", "paid_on", "deleted"],
+        history: false,
+    },
+    EntityTable {
+        entity: "member_status_event",
+        table: "member_status_events",
+        fields: &["member_id", "status", "effective_date", "note"],
+        history: true,
+    },
     EntityTable {
         entity: "org_unit_event",
         table: "org_unit_events",
-        fields: &["unit_id", "event", "effective_date", "from_parent_id", "to_parent_id", "other_unit_id", "old_name", "new_name"],
+        fields: &[
+            "unit_id",
+            "event",
+            "effective_date",
+            "from_parent_id",
+            "to_parent_id",
+            "other_unit_id",
+            "old_name",
+            "new_name",
+        ],
         history: true,
     },
 ];
@@ -66,34 +111,67 @@ fn sql_value(v: &Value) -> SqlValue {
     match v {
         Value::Null => SqlValue::Null,
         Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
-        Value::Number(n) => n.as_i64().map_or_else(|| SqlValue::Real(n.as_f64().unwrap_or(0.0)), SqlValue::Integer),
+        Value::Number(n) => n.as_i64().map_or_else(
+            || SqlValue::Real(n.as_f64().unwrap_or(0.0)),
+            SqlValue::Integer,
+        ),
         Value::String(s) => SqlValue::Text(s.clone()),
         other => SqlValue::Text(other.to_string()),
     }
 }
 
 fn unknown(what: &str) -> StoreError {
-    StoreError::rule("unknown_op", format!("Thay đổi nhận về có nội dung không hợp lệ ({what})."), format!("unknown op content: {what}"))
+    StoreError::rule(
+        "unknown_op",
+        format!("Thay đổi nhận về có nội dung không hợp lệ ({what})."),
+        format!("unknown op content: {what}"),
+    )
 }
 
 impl Store {
     /// Applies ops recorded elsewhere, in one transaction, writing no outbox ops.
     pub fn apply_remote_ops(&mut self, ops: &[Op]) -> Result<ApplyReport> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut report = ApplyReport::default();
-        let (wall, counter): (i64, i64) = tx.query_row("SELECT hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let mut clock = Hlc { wall_ms: wall as u64, counter: counter as u32 };
+        let (wall, counter): (i64, i64) = tx.query_row(
+            "SELECT hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut clock = Hlc {
+            wall_ms: wall as u64,
+            counter: counter as u32,
+        };
         for op in ops {
-            let table = TABLES.iter().find(|t| t.entity == op.entity).ok_or_else(|| unknown(&op.entity))?;
-            if let Some(f) = op.fields.keys().find(|f| !table.fields.contains(&f.as_str())) {
+            let table = TABLES
+                .iter()
+                .find(|t| t.entity == op.entity)
+                .ok_or_else(|| unknown(&op.entity))?;
+            if let Some(f) = op
+                .fields
+                .keys()
+                .find(|f| !table.fields.contains(&f.as_str()))
+            {
                 return Err(unknown(f));
             }
             let remote = Hlc::from_stamp(&op.version).ok_or_else(|| unknown("version"))?;
             clock = clock.receive(remote, now_ms());
             let existing: Option<String> = if table.history {
-                tx.query_row(&format!("SELECT '{{}}' FROM {} WHERE id = ?1", table.table), [&op.row_id], |r| r.get(0)).optional()?
+                tx.query_row(
+                    &format!("SELECT '{{}}' FROM {} WHERE id = ?1", table.table),
+                    [&op.row_id],
+                    |r| r.get(0),
+                )
+                .optional()?
             } else {
-                tx.query_row(&format!("SELECT versions FROM {} WHERE id = ?1", table.table), [&op.row_id], |r| r.get(0)).optional()?
+                tx.query_row(
+                    &format!("SELECT versions FROM {} WHERE id = ?1", table.table),
+                    [&op.row_id],
+                    |r| r.get(0),
+                )
+                .optional()?
             };
             match existing {
                 None => {
@@ -105,7 +183,10 @@ impl Store {
                     }
                     if table.history {
                         cols.extend(["version".to_owned(), "author".to_owned()]);
-                        vals.extend([SqlValue::Text(op.version.clone()), SqlValue::Text(op.author.clone())]);
+                        vals.extend([
+                            SqlValue::Text(op.version.clone()),
+                            SqlValue::Text(op.author.clone()),
+                        ]);
                     } else {
                         cols.push("created_version".to_owned());
                         vals.push(SqlValue::Text(op.version.clone()));
@@ -115,36 +196,63 @@ impl Store {
                         vals.extend([SqlValue::Text(String::new()), SqlValue::Blob(Vec::new())]);
                     }
                     let marks = vec!["?"; cols.len()].join(", ");
-                    tx.execute(&format!("INSERT INTO {} ({}) VALUES ({marks})", table.table, cols.join(", ")), rusqlite::params_from_iter(vals))?;
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO {} ({}) VALUES ({marks})",
+                            table.table,
+                            cols.join(", ")
+                        ),
+                        rusqlite::params_from_iter(vals),
+                    )?;
                     report.rows_created += 1;
                     report.fields_applied += op.fields.len();
                 }
                 Some(versions) if !table.history => {
-                    let created: String = tx.query_row(&format!("SELECT created_version FROM {} WHERE id = ?1", table.table), [&op.row_id], |r| r.get(0))?;
+                    let created: String = tx.query_row(
+                        &format!("SELECT created_version FROM {} WHERE id = ?1", table.table),
+                        [&op.row_id],
+                        |r| r.get(0),
+                    )?;
                     let mut versions = parse_versions(&versions);
                     for (field, change) in &op.fields {
                         if op.version > field_version(&versions, &created, field) {
-                            tx.execute(&format!("UPDATE {} SET {field} = ?2 WHERE id = ?1", table.table), params![op.row_id, sql_value(&change.value)])?;
+                            tx.execute(
+                                &format!("UPDATE {} SET {field} = ?2 WHERE id = ?1", table.table),
+                                params![op.row_id, sql_value(&change.value)],
+                            )?;
                             versions.insert(field.clone(), Value::String(op.version.clone()));
                             report.fields_applied += 1;
                         } else {
                             report.fields_older += 1;
                         }
                     }
-                    tx.execute(&format!("UPDATE {} SET versions = ?2 WHERE id = ?1", table.table), params![op.row_id, Value::Object(versions).to_string()])?;
+                    tx.execute(
+                        &format!("UPDATE {} SET versions = ?2 WHERE id = ?1", table.table),
+                        params![op.row_id, Value::Object(versions).to_string()],
+                    )?;
                 }
                 Some(_) => report.fields_older += op.fields.len(),
             }
             if table.entity == "member" {
-                let (name, card, phone): (String, Option<String>, Option<String>) =
-                    tx.query_row("SELECT full_name, card_number, phone FROM members WHERE id = ?1", [&op.row_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                let (name, card, phone): (String, Option<String>, Option<String>) = tx.query_row(
+                    "SELECT full_name, card_number, phone FROM members WHERE id = ?1",
+                    [&op.row_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
                 tx.execute(
                     "UPDATE members SET search_text = ?2, sort_key = ?3 WHERE id = ?1",
-                    params![op.row_id, search_text(&name, card.as_deref(), phone.as_deref()), name_sort_key(&name)],
+                    params![
+                        op.row_id,
+                        search_text(&name, card.as_deref(), phone.as_deref()),
+                        name_sort_key(&name)
+                    ],
                 )?;
             }
         }
-        tx.execute("UPDATE local_state SET hlc_wall_ms = ?1, hlc_counter = ?2 WHERE id = 1", (clock.wall_ms as i64, clock.counter as i64))?;
+        tx.execute(
+            "UPDATE local_state SET hlc_wall_ms = ?1, hlc_counter = ?2 WHERE id = 1",
+            (clock.wall_ms as i64, clock.counter as i64),
+        )?;
         tx.commit()?;
         Ok(report)
     }

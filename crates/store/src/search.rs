@@ -20,6 +20,46 @@ use crate::org_units::subtree_ids;
 /// Above this many FTS matches a query counts as common and walks the sort index instead.
 const FTS_CANDIDATE_LIMIT: i64 = 2000;
 
+/// A typed prefix that stands for at most this many indexed words is searched as those words
+/// (FTS5 then reads their lists lazily and stops at the LIMIT); a shorter, vaguer prefix is
+/// searched as a prefix, which FTS5 answers from its prefix index or by merging lists.
+const MAX_EXPANDED_TERMS: usize = 16;
+
+/// Builds the FTS5 query for the folded tokens: every token must match a word prefix.
+/// Returns `None` when some token matches no word at all.
+fn fts_query(conn: &Connection, tokens: &[String]) -> Result<Option<String>> {
+    conn.execute_batch("CREATE VIRTUAL TABLE IF NOT EXISTS temp.member_search_terms USING fts5vocab(main, member_search, 'row')")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT term FROM temp.member_search_terms WHERE term >= ?1 AND term <= ?2 LIMIT ?3",
+    )?;
+    let mut groups = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let upper = format!("{t}\u{10ffff}");
+        let terms: Vec<String> = stmt
+            .query_map(
+                rusqlite::params![t, upper, MAX_EXPANDED_TERMS as i64 + 1],
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        if terms.is_empty() {
+            return Ok(None);
+        }
+        if terms.len() > MAX_EXPANDED_TERMS {
+            groups.push(format!("\"{t}\"*"));
+        } else {
+            groups.push(format!(
+                "({})",
+                terms
+                    .iter()
+                    .map(|w| format!("\"{w}\""))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ));
+        }
+    }
+    Ok(Some(groups.join(" AND ")))
+}
+
 /// What to list.
 #[derive(Debug, Clone, Default)]
 pub struct MemberQuery {
@@ -65,12 +105,22 @@ fn decode_cursor(s: &str) -> Option<Cursor> {
     if hex.len() % 2 != 0 {
         return None;
     }
-    let key = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect::<Option<Vec<u8>>>()?;
-    Some(Cursor { key, rid: rid.parse().ok()? })
+    let key = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    Some(Cursor {
+        key,
+        rid: rid.parse().ok()?,
+    })
 }
 
 /// The WHERE clause shared by every listing: live rows, unit subtree, status, keyset position.
-fn filters(conn: &Connection, q: &MemberQuery, cursor: Option<&Cursor>) -> Result<(String, Vec<SqlValue>)> {
+fn filters(
+    conn: &Connection,
+    q: &MemberQuery,
+    cursor: Option<&Cursor>,
+) -> Result<(String, Vec<SqlValue>)> {
     let mut sql = String::from("m.deleted = 0 AND m.merged_into IS NULL");
     let mut args: Vec<SqlValue> = Vec::new();
     if let Some(unit) = &q.unit {
@@ -101,17 +151,27 @@ impl Store {
         let (mut where_sql, mut args) = filters(&self.conn, q, cursor.as_ref())?;
         let mut scan_and_match = false;
         if !tokens.is_empty() {
-            let fts_query = tokens.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" ");
+            let Some(fts_query) = fts_query(&self.conn, &tokens)? else {
+                return Ok(MemberPage {
+                    members: Vec::new(),
+                    next: None,
+                });
+            };
             let candidates: i64 = self.conn.query_row(
                 "SELECT count(*) FROM (SELECT rowid FROM member_search WHERE member_search MATCH ?1 LIMIT ?2)",
                 rusqlite::params![fts_query, FTS_CANDIDATE_LIMIT + 1],
                 |r| r.get(0),
             )?;
             if candidates == 0 {
-                return Ok(MemberPage { members: Vec::new(), next: None });
+                return Ok(MemberPage {
+                    members: Vec::new(),
+                    next: None,
+                });
             }
             if candidates <= FTS_CANDIDATE_LIMIT {
-                where_sql.push_str(" AND m.rid IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)");
+                where_sql.push_str(
+                    " AND m.rid IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)",
+                );
                 args.push(SqlValue::Text(fts_query));
             } else {
                 scan_and_match = true;
@@ -120,7 +180,9 @@ impl Store {
         let mut rows: Vec<(Member, Vec<u8>, i64)> = Vec::with_capacity(limit + 1);
         if scan_and_match {
             // Walk the sort index; check each row's search text until a page is full.
-            let sql = format!("SELECT m.rid, m.search_text FROM members m WHERE {where_sql} ORDER BY m.sort_key, m.rid");
+            let sql = format!(
+                "SELECT m.rid, m.search_text FROM members m WHERE {where_sql} ORDER BY m.sort_key, m.rid"
+            );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let mut it = stmt.query(params_from_iter(args.iter()))?;
             let mut hits = Vec::with_capacity(limit + 1);
@@ -137,7 +199,10 @@ impl Store {
                 "SELECT {MEMBER_COLUMNS}, m.sort_key, m.rid FROM members m LEFT JOIN org_units u ON u.id = m.branch_id WHERE m.rid = ?1"
             ))?;
             for rid in hits {
-                rows.push(detail.query_row([rid], |r| Ok((member_from_row(r)?, r.get(14)?, r.get(15)?)))?);
+                rows.push(
+                    detail
+                        .query_row([rid], |r| Ok((member_from_row(r)?, r.get(14)?, r.get(15)?)))?,
+                );
             }
         } else {
             let sql = format!(
@@ -146,7 +211,9 @@ impl Store {
                 limit + 1
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
-            let found = stmt.query_map(params_from_iter(args.iter()), |r| Ok((member_from_row(r)?, r.get(14)?, r.get(15)?)))?;
+            let found = stmt.query_map(params_from_iter(args.iter()), |r| {
+                Ok((member_from_row(r)?, r.get(14)?, r.get(15)?))
+            })?;
             for row in found {
                 rows.push(row?);
             }
@@ -157,16 +224,26 @@ impl Store {
         } else {
             None
         };
-        Ok(MemberPage { members: rows.into_iter().map(|(m, _, _)| m).collect(), next })
+        Ok(MemberPage {
+            members: rows.into_iter().map(|(m, _, _)| m).collect(),
+            next,
+        })
     }
 
     /// Member counts by status in a unit's subtree (or everywhere).
     pub fn member_counts(&self, unit: Option<&Uuid>) -> Result<MemberCounts> {
-        let q = MemberQuery { unit: unit.copied(), ..Default::default() };
+        let q = MemberQuery {
+            unit: unit.copied(),
+            ..Default::default()
+        };
         let (where_sql, args) = filters(&self.conn, &q, None)?;
-        let mut stmt = self.conn.prepare(&format!("SELECT m.status, count(*) FROM members m WHERE {where_sql} GROUP BY m.status"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT m.status, count(*) FROM members m WHERE {where_sql} GROUP BY m.status"
+        ))?;
         let mut counts = MemberCounts::default();
-        let rows = stmt.query_map(params_from_iter(args.iter()), |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
         for row in rows {
             let (status, n) = row?;
             match MemberStatus::from_code(&status) {

@@ -3,6 +3,8 @@
 //! the hybrid logical clock are read from the database inside the transaction and written back
 //! before commit, so a rolled-back write allocates nothing and a crash loses nothing committed.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -25,13 +27,18 @@ pub struct FieldChange {
 
 impl FieldChange {
     pub fn new(field: &'static str, value: impl Into<Value>, base: Option<String>) -> Self {
-        FieldChange { field, value: value.into(), base }
+        FieldChange {
+            field,
+            value: value.into(),
+            base,
+        }
     }
 }
 
 pub(crate) struct WriteTx<'s> {
     pub tx: Transaction<'s>,
     device: Uuid,
+    device_text: String,
     author: &'s str,
     next_seq: i64,
     hlc: Hlc,
@@ -43,7 +50,12 @@ pub(crate) fn now_ms() -> u64 {
 
 impl<'s> WriteTx<'s> {
     pub fn begin(store: &'s mut Store) -> Result<WriteTx<'s>> {
-        let Store { conn, device_id, author, .. } = store;
+        let Store {
+            conn,
+            device_id,
+            author,
+            ..
+        } = store;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (next_seq, wall, counter): (i64, i64, i64) = tx.query_row(
             "SELECT next_seq, hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1",
@@ -53,9 +65,13 @@ impl<'s> WriteTx<'s> {
         Ok(WriteTx {
             tx,
             device: *device_id,
+            device_text: device_id.to_string(),
             author: author.as_str(),
             next_seq,
-            hlc: Hlc { wall_ms: wall as u64, counter: counter as u32 },
+            hlc: Hlc {
+                wall_ms: wall as u64,
+                counter: counter as u32,
+            },
         })
     }
 
@@ -70,27 +86,36 @@ impl<'s> WriteTx<'s> {
     }
 
     /// Appends an outbox op holding `changes` (the changed fields only).
-    pub fn record(&mut self, entity: &str, row_id: &str, intent: &str, changes: &[FieldChange], version: &str) -> Result<()> {
-        let mut fields = Map::with_capacity(changes.len());
-        for c in changes {
-            let mut f = Map::with_capacity(2);
-            f.insert("value".into(), c.value.clone());
-            f.insert("base".into(), c.base.clone().map_or(Value::Null, Value::String));
-            fields.insert(c.field.into(), Value::Object(f));
-        }
+    pub fn record(
+        &mut self,
+        entity: &str,
+        row_id: &str,
+        intent: &str,
+        changes: &[FieldChange],
+        version: &str,
+    ) -> Result<()> {
+        let fields: BTreeMap<&str, &Value> = changes.iter().map(|c| (c.field, &c.value)).collect();
+        let bases: BTreeMap<&str, &str> = changes
+            .iter()
+            .filter_map(|c| c.base.as_deref().map(|b| (c.field, b)))
+            .collect();
+        let fields = serde_json::to_string(&fields).expect("JSON values serialise");
+        let bases =
+            (!bases.is_empty()).then(|| serde_json::to_string(&bases).expect("strings serialise"));
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO outbox (device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, author, version)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO outbox (device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, bases, author, version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         stmt.execute(rusqlite::params![
-            self.device.to_string(),
+            self.device_text,
             self.next_seq,
             Uuid::now_v7().to_string(),
             OP_FORMAT,
             entity,
             row_id,
             intent,
-            Value::Object(fields).to_string(),
+            fields,
+            bases,
             self.author,
             version,
         ])?;
@@ -101,7 +126,11 @@ impl<'s> WriteTx<'s> {
     pub fn commit(self) -> Result<()> {
         self.tx.execute(
             "UPDATE local_state SET next_seq = ?1, hlc_wall_ms = ?2, hlc_counter = ?3 WHERE id = 1",
-            (self.next_seq, self.hlc.wall_ms as i64, self.hlc.counter as i64),
+            (
+                self.next_seq,
+                self.hlc.wall_ms as i64,
+                self.hlc.counter as i64,
+            ),
         )?;
         self.tx.commit()?;
         Ok(())
@@ -110,7 +139,11 @@ impl<'s> WriteTx<'s> {
 
 /// The version of `field` in a row: its entry in `versions`, else the row's creation version.
 pub(crate) fn field_version(versions: &Map<String, Value>, created: &str, field: &str) -> String {
-    versions.get(field).and_then(Value::as_str).unwrap_or(created).to_owned()
+    versions
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or(created)
+        .to_owned()
 }
 
 pub(crate) fn parse_versions(text: &str) -> Map<String, Value> {
@@ -130,7 +163,11 @@ pub(crate) fn diff_fields(
     let mut updated = versions.clone();
     for ((field, before), (_, after)) in old.iter().zip(new) {
         if before != after {
-            changes.push(FieldChange::new(field, after.clone(), Some(field_version(versions, created, field))));
+            changes.push(FieldChange::new(
+                field,
+                after.clone(),
+                Some(field_version(versions, created, field)),
+            ));
             updated.insert((*field).to_owned(), Value::String(stamp.to_owned()));
         }
     }

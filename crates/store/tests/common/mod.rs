@@ -18,11 +18,22 @@ pub struct Fixture {
     pub branch_b: OrgUnit,
 }
 
-pub fn unit(store: &mut Store, parent: Option<&OrgUnit>, name: &str, kind: &str, code: Option<&str>) -> OrgUnit {
+pub fn unit(
+    store: &mut Store,
+    parent: Option<&OrgUnit>,
+    name: &str,
+    kind: &str,
+    code: Option<&str>,
+) -> OrgUnit {
     store
         .create_unit(
             parent.map(|p| &p.id),
-            &OrgUnitInput { name: name.into(), kind: kind.into(), org_code: code.map(str::to_owned), valid_from: None },
+            &OrgUnitInput {
+                name: name.into(),
+                kind: kind.into(),
+                org_code: code.map(str::to_owned),
+                valid_from: None,
+            },
         )
         .unwrap()
 }
@@ -30,19 +41,46 @@ pub fn unit(store: &mut Store, parent: Option<&OrgUnit>, name: &str, kind: &str,
 pub fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("khuyenhoc.db");
-    let mut store = Store::open(&path, OpenOptions { author: "thu-ky".into(), ..Default::default() }).unwrap();
-    let commune = unit(&mut store, None, "Hội Khuyến học xã Tân Hòa", "commune", Some("26734"));
+    let mut store = Store::open(
+        &path,
+        OpenOptions {
+            author: "thu-ky".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let commune = unit(
+        &mut store,
+        None,
+        "Hội Khuyến học xã Tân Hòa",
+        "commune",
+        Some("26734"),
+    );
     let branch_a = unit(&mut store, Some(&commune), "Chi hội Thôn 1", "branch", None);
     let branch_b = unit(&mut store, Some(&commune), "Chi hội Thôn 2", "branch", None);
-    Fixture { dir, path, store, commune, branch_a, branch_b }
+    Fixture {
+        dir,
+        path,
+        store,
+        commune,
+        branch_a,
+        branch_b,
+    }
 }
 
 pub fn person(name: &str) -> MemberInput {
-    MemberInput { full_name: name.into(), ..Default::default() }
+    MemberInput {
+        full_name: name.into(),
+        ..Default::default()
+    }
 }
 
 pub fn with_card(name: &str, card: &str) -> MemberInput {
-    MemberInput { full_name: name.into(), card_number: Some(card.into()), ..Default::default() }
+    MemberInput {
+        full_name: name.into(),
+        card_number: Some(card.into()),
+        ..Default::default()
+    }
 }
 
 pub fn count(store: &Store, sql: &str) -> i64 {

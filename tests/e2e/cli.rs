@@ -1,0 +1,308 @@
+//! The `khuyenhoc` command line driven as a district IT officer would: real binary, real file.
+
+use khuyenhoc_tests::{Env, member_csv};
+
+#[test]
+fn a_commune_register_from_init_to_export() {
+    let env = Env::new();
+    env.commune();
+    let units = env.json(&["units", "list"]);
+    let names: Vec<&str> = units
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Hội Khuyến học xã Tân Hòa",
+            "Chi hội Thôn 1",
+            "Chi hội Thôn 2"
+        ]
+    );
+
+    let an = env.json(&[
+        "members",
+        "add",
+        "--unit",
+        "Chi hội Thôn 1",
+        "--name",
+        "Nguyễn Văn An",
+        "--gender",
+        "Nam",
+        "--birth",
+        "15/03/1985",
+        "--phone",
+        "912345678",
+        "--card",
+        "HV001",
+        "--citizen-id",
+        "001085012345",
+    ]);
+    assert_eq!(an["phone"], "0912345678");
+    assert_eq!(an["citizen_id_masked"], "********2345");
+    env.json(&[
+        "members",
+        "add",
+        "--unit",
+        "chi hoi thon 2",
+        "--name",
+        "Lê Thị Đức",
+        "--birth",
+        "1990",
+    ]);
+    env.json(&[
+        "members",
+        "add",
+        "--unit",
+        "26734",
+        "--name",
+        "Trần Đức Anh",
+    ]);
+
+    let found = env.json(&["members", "search", "duc"]);
+    let names: Vec<&str> = found["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["full_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Trần Đức Anh", "Lê Thị Đức"],
+        "tone-insensitive, sorted by given name"
+    );
+    let in_branch = env.json(&["members", "list", "--unit", "Chi hội Thôn 1"]);
+    assert_eq!(in_branch["members"].as_array().unwrap().len(), 1);
+
+    let shown = env.json(&["members", "show", "hv001"]);
+    assert_eq!(shown["member"]["full_name"], "Nguyễn Văn An");
+    env.json(&[
+        "members",
+        "status",
+        "HV001",
+        "moved_away",
+        "--date",
+        "01/09/2026",
+        "--note",
+        "Chuyển vào Bình Dương",
+    ]);
+    env.json(&[
+        "members", "dues", "HV001", "--year", "2026", "--amount", "24.000",
+    ]);
+    let shown = env.json(&["members", "show", "HV001"]);
+    assert_eq!(shown["member"]["status"], "moved_away");
+    assert_eq!(shown["status_history"][0]["effective_date"], "2026-09-01");
+    assert_eq!(shown["dues"][0]["amount"], 24000);
+    let updated = env.json(&[
+        "members",
+        "update",
+        "HV001",
+        "--phone",
+        "0987654321",
+        "--unit",
+        "Chi hội Thôn 2",
+    ]);
+    assert_eq!(updated["branch_name"], "Chi hội Thôn 2");
+
+    let file = env.path("hoi-vien.xlsx");
+    let exported = env.json(&["members", "export", file.to_str().unwrap()]);
+    assert_eq!(exported["exported"], 3);
+    assert!(std::fs::metadata(&file).unwrap().len() > 1000);
+
+    let status = env.json(&["status"]);
+    assert_eq!(status["members"]["total"], 3);
+    assert!(status["pending_changes"].as_i64().unwrap() >= 10);
+    let outbox = env.json(&["outbox", "--limit", "1000"]);
+    assert_eq!(
+        outbox.as_array().unwrap().len() as i64,
+        status["pending_changes"].as_i64().unwrap()
+    );
+    assert!(
+        outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|op| op["author"] == "thu-ky")
+    );
+}
+
+#[test]
+fn bad_input_gets_a_vietnamese_message_naming_the_field_and_changes_nothing() {
+    let env = Env::new();
+    env.commune();
+    let before = env.json(&["status"])["pending_changes"].as_i64().unwrap();
+    let err = env.json_error(&[
+        "members",
+        "add",
+        "--unit",
+        "26734",
+        "--name",
+        "Nguyễn Văn An",
+        "--birth",
+        "31/02/1985",
+        "--phone",
+        "12",
+    ]);
+    assert_eq!(err["code"], "invalid_input");
+    let fields: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["birth", "phone"]);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Ngày sinh \"31/02/1985\" không có thật")
+    );
+    assert_eq!(
+        env.json(&["status"])["pending_changes"].as_i64().unwrap(),
+        before
+    );
+
+    // Human output goes to stderr in Vietnamese, or English with --lang en; exit code 1.
+    let out = env.run(&["members", "add", "--unit", "nowhere", "--name", "An"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Lỗi: Không tìm thấy đơn vị \"nowhere\"")
+    );
+    let out = env.run(&[
+        "--lang", "en", "members", "add", "--unit", "nowhere", "--name", "An",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Error: org_unit \"nowhere\" not found"));
+
+    // A command on a database that does not exist says how to start.
+    let other = Env::new();
+    let err = other.json_error(&["members", "list"]);
+    assert_eq!(err["code"], "database_missing");
+    assert!(!other.db.exists(), "nothing was created");
+}
+
+#[test]
+fn import_previews_then_commits_and_a_second_import_adds_nobody() {
+    let env = Env::new();
+    env.commune();
+    let file = env.path("danh-sach.csv");
+    member_csv(&file, 120, Some("Thôn 1"));
+    let preview = env.json(&[
+        "members",
+        "import",
+        file.to_str().unwrap(),
+        "--unit",
+        "26734",
+    ]);
+    assert_eq!(preview["new_members"], 120);
+    assert_eq!(preview["errors"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        env.json(&["status"])["members"]["total"],
+        0,
+        "a preview writes nothing"
+    );
+    let done = env.json(&[
+        "members",
+        "import",
+        file.to_str().unwrap(),
+        "--unit",
+        "26734",
+        "--commit",
+    ]);
+    assert_eq!(done["added"], 120);
+    let again = env.json(&[
+        "members",
+        "import",
+        file.to_str().unwrap(),
+        "--unit",
+        "26734",
+        "--commit",
+    ]);
+    assert_eq!(
+        (again["added"].as_i64(), again["already_present"].as_i64()),
+        (Some(0), Some(120))
+    );
+    let branch = env.json(&[
+        "members",
+        "list",
+        "--unit",
+        "Chi hội Thôn 1",
+        "--limit",
+        "1000",
+    ]);
+    assert_eq!(branch["members"].as_array().unwrap().len(), 120);
+    assert_eq!(
+        env.count("SELECT count(*) FROM outbox WHERE intent = 'member.create'"),
+        120
+    );
+}
+
+#[test]
+fn backup_and_restore_from_the_command_line() {
+    let env = Env::new();
+    env.commune();
+    env.json(&[
+        "members",
+        "add",
+        "--unit",
+        "26734",
+        "--name",
+        "Trần Thị Mai",
+    ]);
+    let backup = env.path("sao-luu.db");
+    let info = env.json(&["backup", backup.to_str().unwrap()]);
+    assert_eq!(info["members"], 1);
+    env.json(&["members", "add", "--unit", "26734", "--name", "Lê Văn Tám"]);
+    let restored = env.json(&["restore", backup.to_str().unwrap()]);
+    assert_eq!(restored["restored"]["members"], 1);
+    let list = env.json(&["members", "list"]);
+    let names: Vec<&str> = list["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["full_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Trần Thị Mai"]);
+
+    // A damaged backup is refused and the database stays as it is.
+    let bad = env.path("hong.db");
+    std::fs::write(&bad, vec![7u8; 8192]).unwrap();
+    let err = env.json_error(&["restore", bad.to_str().unwrap()]);
+    assert_eq!(err["code"], "not_a_database");
+    assert_eq!(
+        env.json(&["members", "list"])["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn restore_refuses_while_another_process_has_the_database_open() {
+    let env = Env::new();
+    env.commune();
+    let backup = env.path("sao-luu.db");
+    env.json(&["backup", backup.to_str().unwrap()]);
+    env.json(&["members", "add", "--unit", "26734", "--name", "Lê Văn Tám"]);
+    // This test process holds the database open, as the desktop app would.
+    let held = khuyenhoc_store::Store::open(&env.db, Default::default()).unwrap();
+    let err = env.json_error(&["restore", backup.to_str().unwrap()]);
+    assert_eq!(err["code"], "database_in_use");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("đang được mở ở chương trình khác")
+    );
+    drop(held);
+    assert_eq!(
+        env.json(&["members", "list"])["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "nothing was restored"
+    );
+}
