@@ -35,7 +35,7 @@ impl PartialDate {
     pub fn to_storage(&self) -> String {
         match self {
             PartialDate::Year(y) => format!("{y:04}"),
-            PartialDate::Date(d) => d.strftime("%Y-%m-%d").to_string(),
+            PartialDate::Date(d) => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
         }
     }
 
@@ -143,7 +143,7 @@ impl fmt::Display for PartialDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PartialDate::Year(y) => write!(f, "{y}"),
-            PartialDate::Date(d) => write!(f, "{}", d.strftime("%d/%m/%Y")),
+            PartialDate::Date(d) => write!(f, "{:02}/{:02}/{:04}", d.day(), d.month(), d.year()),
         }
     }
 }

@@ -49,12 +49,12 @@ impl Hlc {
     /// The stamp written as a field version: `wall-counter-device`, fixed width, so string
     /// order is (wall, counter, device) order.
     pub fn stamp(self, device: &Uuid) -> String {
-        format!(
-            "{:015}-{:06}-{}",
-            self.wall_ms,
-            self.counter,
-            device.as_hyphenated()
-        )
+        self.stamp_with(&device.as_hyphenated().to_string())
+    }
+
+    /// The same, with the device id already written out (the hot path of bulk writes).
+    pub fn stamp_with(self, device: &str) -> String {
+        format!("{:015}-{:06}-{device}", self.wall_ms, self.counter)
     }
 
     /// Reads the HLC part of a stamp.

@@ -52,12 +52,114 @@ pub struct ImportRow {
     pub status: MemberStatus,
 }
 
-/// A row after the work that does not depend on other rows.
-struct ParsedRow {
-    row_number: usize,
-    branch_text: Option<String>,
-    status_text: Option<String>,
-    fields: Result<(MemberFields, String, Derived), khuyenhoc_domain::ValidationErrors>,
+/// What every row is read against; the work per row does not depend on other rows, so rows
+/// are parsed on all cores.
+struct RowContext<'a> {
+    today: jiff::civil::Date,
+    target: Uuid,
+    target_name: &'a str,
+    commune: Uuid,
+    by_name: &'a HashMap<String, Vec<Uuid>>,
+}
+
+/// A row that passed every check of its own.
+struct ValidRow {
+    id: Uuid,
+    branch: Uuid,
+    status: MemberStatus,
+    fields: MemberFields,
+    folded: String,
+    derived: Derived,
+    already_present: bool,
+}
+
+impl RowContext<'_> {
+    fn parse(&self, row: &SheetRow) -> Result<ValidRow, Vec<RowError>> {
+        let n = row.row_number;
+        let (input, branch_text, status_text) = row_input(row);
+        let mut errors = Vec::new();
+        let branch = match branch_text {
+            None => Some(self.target),
+            Some(b) => {
+                match name_keys(&b).iter().find_map(|k| self.by_name.get(k)) {
+                    Some(ids) if ids.len() == 1 => Some(ids[0]),
+                    Some(_) => {
+                        errors.push(row_error(
+                            n,
+                            Some("branch"),
+                            "ambiguous_branch",
+                            format!("Dòng {n}: có nhiều chi hội tên \"{b}\"."),
+                            "ambiguous branch",
+                        ));
+                        None
+                    }
+                    None => {
+                        errors.push(row_error(
+                        n,
+                        Some("branch"),
+                        "unknown_branch",
+                        format!("Dòng {n}: chưa có chi hội \"{b}\" trong {}; hãy tạo chi hội trước.", self.target_name),
+                        "unknown branch",
+                    ));
+                        None
+                    }
+                }
+            }
+        };
+        let status = match status_text {
+            None => Some(MemberStatus::Active),
+            Some(s) => {
+                let status = MemberStatus::parse(&s);
+                if status.is_none() {
+                    errors.push(row_error(
+                        n,
+                        Some("status"),
+                        "invalid_status",
+                        format!("Dòng {n}: Tình trạng \"{s}\" không rõ (đang sinh hoạt / chuyển đi / thôi / từ trần)."),
+                        "unknown status",
+                    ));
+                }
+                status
+            }
+        };
+        let fields = match validate_member(&input, self.today) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                errors.extend(e.0.into_iter().map(|f| {
+                    row_error(
+                        n,
+                        Some(f.field),
+                        f.code,
+                        format!("Dòng {n}: {}", f.message_vi),
+                        &f.message_en,
+                    )
+                }));
+                None
+            }
+        };
+        let (Some(branch), Some(status), Some(fields)) = (branch, status, fields) else {
+            return Err(errors);
+        };
+        let folded = fold(&fields.full_name);
+        let birth = fields.birth.map(|d| d.to_storage());
+        let id = imported_member_id(
+            &self.commune,
+            fields.card_number.as_deref(),
+            &folded,
+            birth.as_deref(),
+            &branch,
+        );
+        let derived = Derived::for_create(&fields, folded.clone(), &branch, status);
+        Ok(ValidRow {
+            id,
+            branch,
+            status,
+            fields,
+            folded,
+            derived,
+            already_present: false,
+        })
+    }
 }
 
 /// A problem with one row, naming the row (as numbered in Excel) and the field.
@@ -230,8 +332,8 @@ impl Store {
         }
         // Live members of the commune: cards, and (name, birth, branch) for likely duplicates.
         let mut cards: HashMap<String, (Uuid, String, Option<String>)> = HashMap::new();
-        let mut people: HashSet<(String, Option<String>, String)> = HashSet::new();
-        let mut existing_ids: HashSet<String> = HashSet::new();
+        let mut people: HashSet<(String, Option<String>, Uuid)> = HashSet::new();
+        let mut existing_ids: HashSet<Uuid> = HashSet::new();
         {
             let unit_ids: HashSet<String> = units.iter().map(|u| u.id.to_string()).collect();
             let mut stmt = self.conn.prepare("SELECT id, branch_id, full_name, birth, card_number, deleted, merged_into FROM members")?;
@@ -252,112 +354,44 @@ impl Store {
                             ),
                         );
                     }
-                    people.insert((fold(&name), r.get(3)?, branch));
+                    if let Ok(branch) = Uuid::parse_str(&branch) {
+                        people.insert((fold(&name), r.get(3)?, branch));
+                    }
                 }
-                existing_ids.insert(id);
+                if let Ok(id) = Uuid::parse_str(&id) {
+                    existing_ids.insert(id);
+                }
             }
         }
         let today = today();
         // The pure work of each row (reading, validating, folding, collation keys) runs on all
         // cores; what depends on earlier rows (duplicates) follows in file order.
-        let parsed: Vec<ParsedRow> = sheet
+        let ctx = RowContext {
+            today,
+            target: *target,
+            target_name: &target_unit.name,
+            commune,
+            by_name: &by_name,
+        };
+        let parsed: Vec<(usize, Result<ValidRow, Vec<RowError>>)> = sheet
             .rows
             .par_iter()
-            .map(|row| {
-                let (input, branch_text, status_text) = row_input(row);
-                let fields = validate_member(&input, today).map(|f| {
-                    let folded = fold(&f.full_name);
-                    let derived = Derived::with_folded_name(&f, folded.clone());
-                    (f, folded, derived)
-                });
-                ParsedRow {
-                    row_number: row.row_number,
-                    branch_text,
-                    status_text,
-                    fields,
-                }
-            })
+            .map(|row| (row.row_number, ctx.parse(row)))
             .collect();
         let mut rows = Vec::with_capacity(sheet.rows.len());
         let mut errors = Vec::new();
         let mut seen_cards: HashMap<String, usize> = HashMap::new();
         let mut seen_ids: HashMap<Uuid, usize> = HashMap::new();
-        for ParsedRow {
-            row_number: n,
-            branch_text,
-            status_text,
-            fields,
-        } in parsed
-        {
-            let mut ok = true;
-            let branch = match branch_text {
-                None => Some(*target),
-                Some(b) => match name_keys(&b).iter().find_map(|k| by_name.get(k)) {
-                    Some(ids) if ids.len() == 1 => Some(ids[0]),
-                    Some(_) => {
-                        errors.push(row_error(
-                            n,
-                            Some("branch"),
-                            "ambiguous_branch",
-                            format!("Dòng {n}: có nhiều chi hội tên \"{b}\"."),
-                            "ambiguous branch",
-                        ));
-                        None
-                    }
-                    None => {
-                        errors.push(row_error(
-                            n,
-                            Some("branch"),
-                            "unknown_branch",
-                            format!("Dòng {n}: chưa có chi hội \"{b}\" trong {}; hãy tạo chi hội trước.", target_unit.name),
-                            "unknown branch",
-                        ));
-                        None
-                    }
-                },
-            };
-            let status = match status_text {
-                None => MemberStatus::Active,
-                Some(s) => MemberStatus::parse(&s).unwrap_or_else(|| {
-                    ok = false;
-                    errors.push(row_error(
-                        n,
-                        Some("status"),
-                        "invalid_status",
-                        format!("Dòng {n}: Tình trạng \"{s}\" không rõ (đang sinh hoạt / chuyển đi / thôi / từ trần)."),
-                        "unknown status",
-                    ));
-                    MemberStatus::Active
-                }),
-            };
-            let fields = match fields {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    for f in e.0 {
-                        errors.push(row_error(
-                            n,
-                            Some(f.field),
-                            f.code,
-                            format!("Dòng {n}: {}", f.message_vi),
-                            &f.message_en,
-                        ));
-                    }
-                    None
+        for (n, parsed) in parsed {
+            let mut row = match parsed {
+                Ok(row) => row,
+                Err(row_errors) => {
+                    errors.extend(row_errors);
+                    continue;
                 }
             };
-            let (Some(branch), Some((fields, folded, derived)), true) = (branch, fields, ok) else {
-                continue;
-            };
-            let birth = fields.birth.map(|d| d.to_storage());
-            let mut id = imported_member_id(
-                &commune,
-                fields.card_number.as_deref(),
-                &folded,
-                birth.as_deref(),
-                &branch,
-            );
-            let mut already_present = false;
-            if let Some(card) = &fields.card_number {
+            let birth = row.fields.birth.map(|d| d.to_storage());
+            if let Some(card) = &row.fields.card_number {
                 let key = card.to_uppercase();
                 if let Some(first) = seen_cards.insert(key.clone(), n) {
                     errors.push(row_error(
@@ -372,7 +406,7 @@ impl Store {
                 if let Some((holder_id, holder, holder_birth)) = cards.get(&key) {
                     // The card's holder is this same person (e.g. an exported list imported
                     // back): nothing to add. Anyone else holding it is an error.
-                    let same_person = fold(holder) == folded
+                    let same_person = fold(holder) == row.folded
                         && (birth.is_none() || holder_birth.is_none() || *holder_birth == birth);
                     if !same_person {
                         errors.push(row_error(
@@ -384,13 +418,15 @@ impl Store {
                         ));
                         continue;
                     }
-                    id = *holder_id;
-                    already_present = true;
+                    row.id = *holder_id;
+                    row.already_present = true;
                 }
-            } else if people.contains(&(folded, birth.clone(), branch.to_string())) {
-                already_present = true;
+            } else if !people.is_empty()
+                && people.contains(&(row.folded.clone(), birth, row.branch))
+            {
+                row.already_present = true;
             }
-            if let Some(first) = seen_ids.insert(id, n) {
+            if let Some(first) = seen_ids.insert(row.id, n) {
                 errors.push(row_error(
                     n,
                     None,
@@ -400,18 +436,18 @@ impl Store {
                 ));
                 continue;
             }
-            already_present |= existing_ids.contains(&id.to_string());
+            row.already_present |= existing_ids.contains(&row.id);
             rows.push(ImportRow {
                 row_number: n,
-                id,
-                branch_id: branch,
-                full_name: fields.full_name.clone(),
-                birth: fields.birth.map(|d| d.to_string()),
-                card_number: fields.card_number.clone(),
-                already_present,
-                fields,
-                derived,
-                status,
+                id: row.id,
+                branch_id: row.branch,
+                full_name: row.fields.full_name.clone(),
+                birth: row.fields.birth.map(|d| d.to_string()),
+                card_number: row.fields.card_number.clone(),
+                already_present: row.already_present,
+                fields: row.fields,
+                derived: row.derived,
+                status: row.status,
             });
         }
         let already_present = rows.iter().filter(|r| r.already_present).count();

@@ -16,7 +16,7 @@ use khuyenhoc_domain::{Dong, FieldError, Gender, MemberStatus, PartialDate, Vali
 use crate::error::{Result, StoreError};
 use crate::open::Store;
 use crate::org_units::{association_of, subtree_ids, today};
-use crate::write::{FieldChange, WriteTx, diff_fields, opt, parse_versions};
+use crate::write::{FieldChange, WriteTx, diff_fields, encode_changes, opt, parse_versions};
 
 /// A member as shown to officers. The citizen ID is masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -114,20 +114,32 @@ fn search_text_from(folded_name: String, card: Option<&str>, phone: Option<&str>
     s
 }
 
-/// The columns derived from a member's fields: search text and name-order key.
+/// What is derived from a new member's fields: search text, name-order key and (for bulk
+/// imports, computed in parallel beforehand) the encoded fields of its `member.create` op.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Derived {
     pub search_text: String,
     pub sort_key: Vec<u8>,
+    pub create_fields: Option<String>,
 }
 
 impl Derived {
     pub fn of(f: &MemberFields) -> Derived {
-        Derived::with_folded_name(f, fold(&f.full_name))
+        let folded = fold(&f.full_name);
+        Derived {
+            search_text: search_text_from(folded, f.card_number.as_deref(), f.phone.as_deref()),
+            sort_key: name_sort_key(&f.full_name),
+            create_fields: None,
+        }
     }
 
-    /// The same, for a caller that has folded the name already.
-    pub fn with_folded_name(f: &MemberFields, folded_name: String) -> Derived {
+    /// Everything a bulk import needs ready before its write transaction.
+    pub fn for_create(
+        f: &MemberFields,
+        folded_name: String,
+        branch: &Uuid,
+        status: MemberStatus,
+    ) -> Derived {
         Derived {
             search_text: search_text_from(
                 folded_name,
@@ -135,8 +147,22 @@ impl Derived {
                 f.phone.as_deref(),
             ),
             sort_key: name_sort_key(&f.full_name),
+            create_fields: Some(encode_changes(&create_changes(branch, f, status)).0),
         }
     }
+}
+
+/// The fields of a `member.create` op: every present field, no bases.
+fn create_changes(branch: &Uuid, f: &MemberFields, status: MemberStatus) -> Vec<FieldChange> {
+    let mut changes: Vec<FieldChange> = member_values(branch, f)
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| FieldChange::new(k, v, None))
+        .collect();
+    if status != MemberStatus::Active {
+        changes.push(FieldChange::new("status", status.code(), None));
+    }
+    changes
 }
 
 /// How a new member row reaches the search index.
@@ -198,15 +224,19 @@ pub(crate) fn insert_member(
         )?
         .execute([&derived.search_text])?;
     }
-    let mut changes: Vec<FieldChange> = member_values(branch, f)
-        .into_iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| FieldChange::new(k, v, None))
-        .collect();
-    if status != MemberStatus::Active {
-        changes.push(FieldChange::new("status", status.code(), None));
+    let row_id = id.to_string();
+    match &derived.create_fields {
+        Some(fields) => {
+            w.record_encoded("member", &row_id, "member.create", fields, None, &stamp)?
+        }
+        None => w.record(
+            "member",
+            &row_id,
+            "member.create",
+            &create_changes(branch, f, status),
+            &stamp,
+        )?,
     }
-    w.record("member", &id.to_string(), "member.create", &changes, &stamp)?;
     Ok(true)
 }
 

@@ -204,6 +204,15 @@ impl Store {
                         ),
                         rusqlite::params_from_iter(vals),
                     )?;
+                    if table.entity == "member" {
+                        // Index the new row as it is (empty text) so the update below, whose
+                        // trigger removes the old text from the index, finds it there: removing
+                        // a row that was never indexed corrupts an FTS5 index.
+                        tx.execute(
+                            "INSERT INTO member_search (rowid, search_text) VALUES (last_insert_rowid(), '')",
+                            [],
+                        )?;
+                    }
                     report.rows_created += 1;
                     report.fields_applied += op.fields.len();
                 }

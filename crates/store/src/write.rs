@@ -37,7 +37,6 @@ impl FieldChange {
 
 pub(crate) struct WriteTx<'s> {
     pub tx: Transaction<'s>,
-    device: Uuid,
     device_text: String,
     author: &'s str,
     next_seq: i64,
@@ -64,7 +63,6 @@ impl<'s> WriteTx<'s> {
         )?;
         Ok(WriteTx {
             tx,
-            device: *device_id,
             device_text: device_id.to_string(),
             author: author.as_str(),
             next_seq,
@@ -82,7 +80,7 @@ impl<'s> WriteTx<'s> {
     /// A fresh version stamp for the next change.
     pub fn stamp(&mut self) -> String {
         self.hlc = self.hlc.tick(now_ms());
-        self.hlc.stamp(&self.device)
+        self.hlc.stamp_with(&self.device_text)
     }
 
     /// Appends an outbox op holding `changes` (the changed fields only).
@@ -94,14 +92,20 @@ impl<'s> WriteTx<'s> {
         changes: &[FieldChange],
         version: &str,
     ) -> Result<()> {
-        let fields: BTreeMap<&str, &Value> = changes.iter().map(|c| (c.field, &c.value)).collect();
-        let bases: BTreeMap<&str, &str> = changes
-            .iter()
-            .filter_map(|c| c.base.as_deref().map(|b| (c.field, b)))
-            .collect();
-        let fields = serde_json::to_string(&fields).expect("JSON values serialise");
-        let bases =
-            (!bases.is_empty()).then(|| serde_json::to_string(&bases).expect("strings serialise"));
+        let (fields, bases) = encode_changes(changes);
+        self.record_encoded(entity, row_id, intent, &fields, bases.as_deref(), version)
+    }
+
+    /// Appends an outbox op whose fields are already encoded by [`encode_changes`].
+    pub fn record_encoded(
+        &mut self,
+        entity: &str,
+        row_id: &str,
+        intent: &str,
+        fields: &str,
+        bases: Option<&str>,
+        version: &str,
+    ) -> Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO outbox (device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, bases, author, version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -135,6 +139,20 @@ impl<'s> WriteTx<'s> {
         self.tx.commit()?;
         Ok(())
     }
+}
+
+/// Encodes an op's changed fields: `{"field": value}`, and `{"field": base}` for those that
+/// have a base (`None` when none has).
+pub(crate) fn encode_changes(changes: &[FieldChange]) -> (String, Option<String>) {
+    let fields: BTreeMap<&str, &Value> = changes.iter().map(|c| (c.field, &c.value)).collect();
+    let bases: BTreeMap<&str, &str> = changes
+        .iter()
+        .filter_map(|c| c.base.as_deref().map(|b| (c.field, b)))
+        .collect();
+    let fields = serde_json::to_string(&fields).expect("JSON values serialise");
+    let bases =
+        (!bases.is_empty()).then(|| serde_json::to_string(&bases).expect("strings serialise"));
+    (fields, bases)
 }
 
 /// The version of `field` in a row: its entry in `versions`, else the row's creation version.

@@ -86,3 +86,14 @@ pub fn with_card(name: &str, card: &str) -> MemberInput {
 pub fn count(store: &Store, sql: &str) -> i64 {
     store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
 }
+
+/// Runs FTS5's own integrity check of the search index against the members table.
+pub fn assert_search_index_intact(store: &Store) {
+    store
+        .connection()
+        .execute(
+            "INSERT INTO member_search (member_search, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the search index matches the members table");
+}
