@@ -228,4 +228,70 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, RngSeed};
+
+        const LETTERS: &str = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạấầẩẫậắằẳẵặéèẻẽẹếềểễệíìỉĩịóòỏõọốồổỗộớờởỡợúùủũụứừửữựýỳỷỹỵ";
+
+        fn word() -> impl Strategy<Value = String> {
+            let letters: Vec<char> = LETTERS.chars().collect();
+            proptest::collection::vec(proptest::sample::select(letters), 1..7).prop_map(|cs| {
+                let mut w: String = cs.into_iter().collect();
+                // Capitalise like a name.
+                let first = w.remove(0);
+                first.to_uppercase().collect::<String>() + &w
+            })
+        }
+
+        fn name() -> impl Strategy<Value = Vec<String>> {
+            proptest::collection::vec(word(), 1..5)
+        }
+
+        proptest! {
+            #![proptest_config(Config { cases: 512, rng_seed: RngSeed::Fixed(84), failure_persistence: None, ..Config::default() })]
+
+            #[test]
+            fn fold_is_ascii_lowercase_idempotent_and_form_blind(words in name()) {
+                let text = words.join(" ");
+                let folded = fold(&text);
+                prop_assert!(folded.chars().all(|c| c.is_ascii_lowercase() || c == ' '), "{folded}");
+                prop_assert_eq!(fold(&folded), folded.clone());
+                let decomposed: String = text.nfd().collect();
+                prop_assert_eq!(fold(&decomposed), folded.clone(), "NFC and NFD input fold alike");
+                prop_assert_eq!(fold(&text.to_uppercase()), folded);
+            }
+
+            #[test]
+            fn any_word_prefixes_in_any_order_find_the_name(words in name(), picks in proptest::collection::vec((any::<prop::sample::Index>(), 1..4usize), 1..4)) {
+                let text = words.join(" ");
+                let folded_words: Vec<String> = words.iter().map(|w| fold(w)).collect();
+                let query: Vec<String> = picks
+                    .iter()
+                    .rev()
+                    .map(|(i, len)| {
+                        let w = i.get(&folded_words);
+                        w.chars().take(*len).collect()
+                    })
+                    .collect();
+                prop_assert!(matches_tokens(&fold(&text), &search_tokens(&query.join(" "))), "{query:?} should find {text}");
+            }
+
+            #[test]
+            fn sort_keys_order_by_given_then_middle_then_family(a in name(), b in name()) {
+                let (na, nb) = (a.join(" "), b.join(" "));
+                let (pa, pb) = (split_name(&na), split_name(&nb));
+                let expected = collate(pa.given, pb.given)
+                    .then_with(|| collate(pa.middle, pb.middle))
+                    .then_with(|| collate(pa.family, pb.family));
+                let by_key = name_sort_key(&na).cmp(&name_sort_key(&nb));
+                // Equal parts may still differ in key by nothing else, so compare only strict orders.
+                if expected != std::cmp::Ordering::Equal {
+                    prop_assert_eq!(by_key, expected, "{} vs {}", na, nb);
+                }
+            }
+        }
+    }
 }

@@ -240,6 +240,16 @@ pub(crate) fn insert_member(
     Ok(true)
 }
 
+/// A member row's field versions and creation version, read inside the write transaction.
+fn member_versions(w: &WriteTx<'_>, id: &Uuid) -> Result<(serde_json::Map<String, Value>, String)> {
+    let (versions, created): (String, String) = w.tx.query_row(
+        "SELECT versions, created_version FROM members WHERE id = ?1",
+        [id.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((parse_versions(&versions), created))
+}
+
 /// Who holds `card` among the live members of the association `scope` (other than `except`).
 pub(crate) fn card_holder(
     conn: &Connection,
@@ -422,16 +432,12 @@ impl Store {
                 return Err(card_taken_error(card, &holder));
             }
         }
-        let (versions, created): (String, String) = w.tx.query_row(
-            "SELECT versions, created_version FROM members WHERE id = ?1",
-            [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (versions, created) = member_versions(&w, id)?;
         let stamp = w.stamp();
         let (changes, versions) = diff_fields(
             &member_values(&current_branch, &current),
             &member_values(&branch, &fields),
-            &parse_versions(&versions),
+            &versions,
             &created,
             &stamp,
         );
@@ -484,11 +490,7 @@ impl Store {
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         let mut w = WriteTx::begin(self)?;
-        let (versions, created): (String, String) = w.tx.query_row(
-            "SELECT versions, created_version FROM members WHERE id = ?1",
-            [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (versions, created) = member_versions(&w, id)?;
         let stamp = w.stamp();
         let old = [
             ("status", Value::from(member.status.code())),
@@ -498,8 +500,7 @@ impl Store {
             ("status", Value::from(status.code())),
             ("status_date", opt(date.clone())),
         ];
-        let (changes, versions) =
-            diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
+        let (changes, versions) = diff_fields(&old, &new, &versions, &created, &stamp);
         w.tx.execute(
             "UPDATE members SET status = ?2, status_date = ?3, versions = ?4 WHERE id = ?1",
             params![
@@ -679,16 +680,12 @@ impl Store {
     pub fn delete_member(&mut self, id: &Uuid) -> Result<()> {
         self.get_member(id)?;
         let mut w = WriteTx::begin(self)?;
-        let (versions, created): (String, String) = w.tx.query_row(
-            "SELECT versions, created_version FROM members WHERE id = ?1",
-            [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (versions, created) = member_versions(&w, id)?;
         let stamp = w.stamp();
         let (changes, versions) = diff_fields(
             &[("deleted", Value::Bool(false))],
             &[("deleted", Value::Bool(true))],
-            &parse_versions(&versions),
+            &versions,
             &created,
             &stamp,
         );
