@@ -1,3 +1,7 @@
+-- Marks the file as a khuyenhoc database ("KHHO" = 0x4B48484F), in the same transaction as
+-- the schema, so no crash can leave a migrated file without it.
+PRAGMA application_id = 1263028303;
+
 -- Schema 1: this device's identity, its hybrid logical clock, and the outbox of changes
 -- waiting to be pushed to the central server (the sync issue builds on exactly this).
 

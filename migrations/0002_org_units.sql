@@ -1,7 +1,8 @@
 -- Schema 2: the org-unit tree (no hard-coded levels), its history, and yearly denominators.
 -- Synced rows carry `created_version` (HLC stamp of their creation), `versions` (JSON object:
 -- field -> HLC stamp of its last change, absent = created_version) and `deleted` (tombstone).
--- Foreign keys are deferred to commit so a page of pulled changes may arrive in any order.
+-- Foreign keys are deferred to commit, so within one page of pulled changes a row may refer to
+-- one created later in the same page (a row's own create must still come before its updates).
 
 CREATE TABLE org_unit_kinds (
     code           TEXT    PRIMARY KEY,

@@ -115,17 +115,22 @@ fn a_commune_register_from_init_to_export() {
     assert_eq!(status["members"]["total"], 3);
     assert!(status["pending_changes"].as_i64().unwrap() >= 10);
     let outbox = env.json(&["outbox", "--limit", "1000"]);
+    let ops = outbox["ops"].as_array().unwrap();
     assert_eq!(
-        outbox.as_array().unwrap().len() as i64,
+        ops.len() as i64,
         status["pending_changes"].as_i64().unwrap()
     );
+    assert_eq!(outbox["pending"], status["pending_changes"]);
+    assert!(ops.iter().all(|op| op["author"] == "thu-ky"));
+    let text = outbox.to_string();
     assert!(
-        outbox
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|op| op["author"] == "thu-ky")
+        !text.contains("001085012345") && text.contains("********2345"),
+        "citizen IDs leave only masked"
     );
+    // A page of the outbox still reports the whole count.
+    let page = env.json(&["outbox", "--limit", "2"]);
+    assert_eq!(page["ops"].as_array().unwrap().len(), 2);
+    assert_eq!(page["pending"], status["pending_changes"]);
 }
 
 #[test]
@@ -305,4 +310,74 @@ fn restore_refuses_while_another_process_has_the_database_open() {
         1,
         "nothing was restored"
     );
+}
+
+#[test]
+fn denominators_are_set_together_and_listed() {
+    let env = Env::new();
+    env.commune();
+    let set = env.json(&[
+        "units",
+        "denominators",
+        "set",
+        "26734",
+        "--year",
+        "2025",
+        "--population",
+        "12450",
+        "--households",
+        "3120",
+        "--source",
+        "Niên giám thống kê 2024",
+    ]);
+    assert_eq!(set.as_array().unwrap().len(), 2);
+    let list = env.json(&["units", "denominators", "list", "26734", "--year", "2025"]);
+    let values: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["value"].as_i64().unwrap())
+        .collect();
+    assert_eq!(values, [3120, 12450]);
+    // A bad figure among good ones writes none of them.
+    let err = env.json_error(&[
+        "units",
+        "denominators",
+        "set",
+        "26734",
+        "--year",
+        "2026",
+        "--population",
+        "100",
+        "--clans=-3",
+    ]);
+    assert_eq!(err["code"], "invalid_input");
+    assert!(
+        env.json(&["units", "denominators", "list", "26734", "--year", "2026"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn mistakes_on_the_command_line_get_the_one_error_shape() {
+    let env = Env::new();
+    env.commune();
+    let out = env.run(&[
+        "--json", "members", "dues", "x", "--year", "abc", "--amount", "1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "invalid_arguments");
+    // A --db path that does not exist is not silently created.
+    let typo = env.path("khuyenhco.db");
+    let out = std::process::Command::new(khuyenhoc_tests::khuyenhoc_bin())
+        .arg("--db")
+        .arg(&typo)
+        .args(["--json", "status"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!typo.exists());
 }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use std::process::ExitCode;
+
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
@@ -296,4 +298,35 @@ pub enum MembersCommand {
         #[arg(long)]
         include_citizen_id: bool,
     },
+}
+
+/// Reports a command-line mistake: clap's own text, or with `--json` the one error shape
+/// `{"error": {"code", "message"}}`. `--help` and `--version` print normally.
+pub fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if std::env::args().any(|a| a == "--json") {
+        let message = e.render().to_string();
+        let message = message
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("error: ")
+            .to_owned();
+        println!(
+            "{}",
+            serde_json::json!({ "error": { "code": "invalid_arguments", "message": format!("Lệnh không hợp lệ: {message}. Xem khuyenhoc --help.") } })
+        );
+        return ExitCode::from(2);
+    }
+    let _ = e.print();
+    ExitCode::from(2)
 }

@@ -26,6 +26,7 @@ pub fn default_db_path() -> PathBuf {
 
 pub struct Ctx {
     pub db: PathBuf,
+    pub create_on_status: bool,
     pub author: String,
     pub out: Out,
 }
@@ -55,7 +56,10 @@ impl Ctx {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return args::usage_error(e),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KHUYENHOC_LOG")
@@ -65,6 +69,9 @@ fn main() -> ExitCode {
         .init();
     let lang = Lang::parse(&cli.lang);
     let ctx = Ctx {
+        // Only the default database is created by just looking at it; a --db path that does
+        // not exist is more likely a typo than a wish for a new empty register.
+        create_on_status: cli.db.is_none(),
         db: cli.db.clone().unwrap_or_else(default_db_path),
         author: cli.author.clone(),
         out: Out {
@@ -121,9 +128,22 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
         }
         Command::Outbox { limit } => {
             let store = ctx.open()?;
-            let ops = store.pending_ops(limit)?;
+            let mut ops = store.pending_ops(limit)?;
+            // Citizen IDs leave the store only masked, here too.
+            for op in &mut ops {
+                if let Some(f) = op.fields.get_mut("citizen_id")
+                    && let Some(id) = f.value.as_str()
+                {
+                    f.value = serde_json::Value::String(
+                        khuyenhoc_domain::citizen_id::mask_citizen_id(id),
+                    );
+                }
+            }
+            let pending = store.outbox_stats()?.pending;
             if ctx.out.json {
-                return ctx.out.json_value(&ops);
+                return ctx
+                    .out
+                    .json_value(&serde_json::json!({ "pending": pending, "ops": ops }));
             }
             for op in &ops {
                 println!(
@@ -134,7 +154,11 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
                     op.fields.keys().cloned().collect::<Vec<_>>().join(",")
                 );
             }
-            println!("{} thay đổi chờ đồng bộ.", ops.len());
+            println!(
+                "{} thay đổi chờ đồng bộ (hiện {}).",
+                khuyenhoc_domain::money::format_int_vi(pending),
+                ops.len()
+            );
             Ok(())
         }
     }
@@ -151,7 +175,11 @@ struct Status {
 }
 
 fn status(ctx: &Ctx) -> Result<(), StoreError> {
-    let store = ctx.open_or_create()?;
+    let store = if ctx.create_on_status {
+        ctx.open_or_create()?
+    } else {
+        ctx.open()?
+    };
     let s = Status {
         database: ctx.db.clone(),
         schema_version: store.schema_version()?,

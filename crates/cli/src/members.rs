@@ -254,12 +254,18 @@ pub fn run(ctx: &Ctx, c: MembersCommand) -> Result<(), StoreError> {
                         c.field.map(|f| f.header_vi()).unwrap_or("(bỏ qua)")
                     );
                 }
+                let error_rows = preview
+                    .errors
+                    .iter()
+                    .map(|e| e.row_number)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len();
                 println!(
                     "Đọc được {} dòng: {} hội viên mới, {} đã có; {} dòng lỗi; bỏ qua {} dòng trống/tổng/chân trang.",
-                    format_int_vi((preview.rows.len() + preview.errors.len()) as i64),
+                    format_int_vi((preview.rows.len() + error_rows) as i64),
                     format_int_vi(preview.new_members as i64),
                     format_int_vi(preview.already_present as i64),
-                    format_int_vi(preview.errors.len() as i64),
+                    format_int_vi(error_rows as i64),
                     preview.skipped.len()
                 );
                 for e in preview.errors.iter().take(50) {

@@ -257,18 +257,18 @@ pub fn run(ctx: &Ctx, c: UnitsCommand) -> Result<(), StoreError> {
             source,
         }) => {
             let u = store.find_unit(&unit)?;
-            let mut set = Vec::new();
-            for (kind, value) in [
+            let values: Vec<(DenominatorKind, i64)> = [
                 (DenominatorKind::Population, population),
                 (DenominatorKind::Households, households),
                 (DenominatorKind::Clans, clans),
                 (DenominatorKind::Communities, communities),
                 (DenominatorKind::Units, units),
-            ] {
-                if let Some(v) = value {
-                    set.push(store.set_denominator(&u.id, year, kind, v, source.as_deref())?);
-                }
-            }
+            ]
+            .into_iter()
+            .filter_map(|(kind, value)| value.map(|v| (kind, v)))
+            .collect();
+            // All the figures in one transaction: all written, or none.
+            let set = store.set_denominators(&u.id, year, &values, source.as_deref())?;
             ctx.out.done(
                 &set,
                 &format!("Đã ghi {} số liệu năm {year} cho {}.", set.len(), u.name),

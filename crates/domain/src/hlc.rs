@@ -54,7 +54,7 @@ impl Hlc {
 
     /// The same, with the device id already written out (the hot path of bulk writes).
     pub fn stamp_with(self, device: &str) -> String {
-        format!("{:015}-{:06}-{device}", self.wall_ms, self.counter)
+        format!("{:015}-{:010}-{device}", self.wall_ms, self.counter)
     }
 
     /// Reads the HLC part of a stamp.
@@ -111,6 +111,28 @@ mod tests {
         };
         assert!(a.stamp(&d) < b.stamp(&d));
         assert_eq!(Hlc::from_stamp(&a.stamp(&d)), Some(a));
+        // A counter run up by a clock far ahead still sorts by number, not by digit count.
+        let c = Hlc {
+            wall_ms: 100,
+            counter: 999_999,
+        };
+        let e = Hlc {
+            wall_ms: 100,
+            counter: 1_000_000,
+        };
+        assert!(c.stamp(&d) < e.stamp(&d));
+        assert!(
+            Hlc {
+                wall_ms: 100,
+                counter: u32::MAX
+            }
+            .stamp(&d)
+                < Hlc {
+                    wall_ms: 101,
+                    counter: 0
+                }
+                .stamp(&d)
+        );
     }
 
     proptest! {

@@ -19,7 +19,7 @@ use crate::open::{Store, sibling};
 pub(crate) fn copy_database(src: &Connection, dest: &Path, opts: &ConnectOptions) -> Result<()> {
     let tmp = dest.with_extension("partial");
     let _ = std::fs::remove_file(&tmp);
-    {
+    let written = (|| -> Result<()> {
         let mut dst = connect(
             &tmp,
             &ConnectOptions {
@@ -31,9 +31,18 @@ pub(crate) fn copy_database(src: &Connection, dest: &Path, opts: &ConnectOptions
         dst.execute("UPDATE local_state SET needs_new_identity = 1", [])?;
         // A backup is a single self-contained file: no WAL beside it.
         dst.pragma_update(None, "journal_mode", "DELETE")?;
+        Ok(())
+    })();
+    match written {
+        Ok(()) => Ok(std::fs::rename(&tmp, dest)?),
+        Err(e) => {
+            // Leave nothing half-written behind.
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", tmp.display()));
+            }
+            Err(e)
+        }
     }
-    std::fs::rename(&tmp, dest)?;
-    Ok(())
 }
 
 fn copy_pages(src: &Connection, dst: &mut Connection) -> Result<()> {
@@ -61,7 +70,7 @@ pub struct BackupInfo {
 /// Checks that `path` is an intact khuyenhoc database this build can read.
 pub fn verify_backup(path: &Path, opts: &ConnectOptions) -> Result<BackupInfo> {
     if !path.exists() {
-        return Err(StoreError::Missing);
+        return Err(StoreError::BackupMissing);
     }
     let conn = connect(
         path,
@@ -139,6 +148,9 @@ impl Store {
         )?;
         copy_pages(&source, &mut target)?;
         drop(source);
+        // Whatever file it came from (a backup, or a plain copy of a database), the restored
+        // database is a copy: it takes a new device identity when next opened.
+        target.execute("UPDATE local_state SET needs_new_identity = 1", [])?;
         target.pragma_update(None, "journal_mode", "WAL")?;
         crate::connection::check_integrity(&target)?;
         tracing::info!(

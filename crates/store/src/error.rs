@@ -40,6 +40,8 @@ pub enum StoreError {
     EncryptionUnavailable,
     #[error("the database file does not exist")]
     Missing,
+    #[error("the backup file does not exist")]
+    BackupMissing,
     #[error("reading the file failed: {0}")]
     Sheet(#[from] SheetError),
     #[error("database error: {0}")]
@@ -94,6 +96,7 @@ impl StoreError {
             StoreError::InUse { .. } => "database_in_use",
             StoreError::EncryptionUnavailable => "encryption_unavailable",
             StoreError::Missing => "database_missing",
+            StoreError::BackupMissing => "backup_missing",
             StoreError::Sheet(e) => e.code(),
             StoreError::Sqlite(_) => "database_error",
             StoreError::Io(_) => "file_error",
@@ -140,6 +143,7 @@ impl StoreError {
             }
             StoreError::EncryptionUnavailable => "Bản cài đặt này chưa hỗ trợ mở cơ sở dữ liệu đã mã hóa.".into(),
             StoreError::Missing => "Chưa có cơ sở dữ liệu. Hãy chạy lệnh khởi tạo (init) trước.".into(),
+            StoreError::BackupMissing => "Không tìm thấy tệp sao lưu; hãy kiểm tra lại đường dẫn.".into(),
             StoreError::Sheet(e) => e.message_vi(),
             StoreError::Sqlite(_) => "Lỗi cơ sở dữ liệu; thao tác đã được hủy, dữ liệu cũ vẫn nguyên vẹn.".into(),
             StoreError::Io(_) => "Không đọc/ghi được tệp; hãy kiểm tra đường dẫn và quyền truy cập.".into(),

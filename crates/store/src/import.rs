@@ -38,18 +38,26 @@ pub struct ImportColumn {
 pub struct ImportRow {
     pub row_number: usize,
     pub id: Uuid,
-    pub branch_id: Uuid,
+    pub(crate) branch_id: Uuid,
     pub full_name: String,
     pub birth: Option<String>,
     pub card_number: Option<String>,
     /// The person is in the register already; the row adds nobody.
     pub already_present: bool,
+    /// What will be written; read-only (the op and derived columns were computed from it).
     #[serde(skip)]
-    pub fields: MemberFields,
+    pub(crate) fields: MemberFields,
     #[serde(skip)]
     pub(crate) derived: Derived,
     #[serde(skip)]
-    pub status: MemberStatus,
+    pub(crate) status: MemberStatus,
+}
+
+impl ImportRow {
+    /// The unit the member goes to (fixed at preview: the op was encoded with it).
+    pub fn branch_id(&self) -> Uuid {
+        self.branch_id
+    }
 }
 
 /// What every row is read against; the work per row does not depend on other rows, so rows
@@ -334,6 +342,7 @@ impl Store {
         let mut cards: HashMap<String, (Uuid, String, Option<String>)> = HashMap::new();
         let mut people: HashSet<(String, Option<String>, Uuid)> = HashSet::new();
         let mut existing_ids: HashSet<Uuid> = HashSet::new();
+        let mut deleted_ids: HashSet<Uuid> = HashSet::new();
         {
             let unit_ids: HashSet<String> = units.iter().map(|u| u.id.to_string()).collect();
             let mut stmt = self.conn.prepare("SELECT id, branch_id, full_name, birth, card_number, deleted, merged_into FROM members")?;
@@ -341,7 +350,8 @@ impl Store {
             while let Some(r) = rows.next()? {
                 let id: String = r.get(0)?;
                 let branch: String = r.get(1)?;
-                let live = r.get::<_, i64>(5)? == 0 && r.get::<_, Option<String>>(6)?.is_none();
+                let deleted = r.get::<_, i64>(5)? != 0;
+                let live = !deleted && r.get::<_, Option<String>>(6)?.is_none();
                 if live && unit_ids.contains(&branch) {
                     let name: String = r.get(2)?;
                     if let Some(card) = r.get::<_, Option<String>>(4)? {
@@ -359,7 +369,11 @@ impl Store {
                     }
                 }
                 if let Ok(id) = Uuid::parse_str(&id) {
-                    existing_ids.insert(id);
+                    if deleted {
+                        deleted_ids.insert(id)
+                    } else {
+                        existing_ids.insert(id)
+                    };
                 }
             }
         }
@@ -433,6 +447,16 @@ impl Store {
                     "duplicate_row",
                     format!("Dòng {n} trùng với dòng {first} (cùng người)."),
                     "duplicate of an earlier row",
+                ));
+                continue;
+            }
+            if deleted_ids.contains(&row.id) {
+                errors.push(row_error(
+                    n,
+                    None,
+                    "member_deleted",
+                    format!("Dòng {n}: {} đã bị xóa khỏi sổ trước đây nên không được nhập lại; nếu cần, hãy thêm lại bằng tay.", row.fields.full_name),
+                    "this person's record was deleted; it is not imported again",
                 ));
                 continue;
             }

@@ -15,7 +15,7 @@ use khuyenhoc_domain::{Dong, FieldError, Gender, MemberStatus, PartialDate, Vali
 
 use crate::error::{Result, StoreError};
 use crate::open::Store;
-use crate::org_units::{association_of, subtree_ids, today};
+use crate::org_units::{association_of, load_unit, subtree_ids, today};
 use crate::write::{FieldChange, WriteTx, diff_fields, encode_changes, opt, parse_versions};
 
 /// A member as shown to officers. The citizen ID is masked.
@@ -306,8 +306,8 @@ pub(crate) fn move_direct_members(w: &mut WriteTx<'_>, from: &Uuid, to: &Uuid) -
     Ok(())
 }
 
-fn check_branch(store: &Store, branch: &Uuid) -> Result<()> {
-    let unit = store.get_unit(branch)?;
+fn check_branch(conn: &Connection, branch: &Uuid) -> Result<()> {
+    let unit = load_unit(conn, branch)?;
     if !unit.is_open() {
         return Err(StoreError::rule(
             "unit_closed",
@@ -324,9 +324,9 @@ fn check_branch(store: &Store, branch: &Uuid) -> Result<()> {
 impl Store {
     pub fn add_member(&mut self, branch: &Uuid, input: &MemberInput) -> Result<Member> {
         let fields = validate_member(input, today())?;
-        check_branch(self, branch)?;
         let id = new_id();
         let mut w = WriteTx::begin(self)?;
+        check_branch(&w.tx, branch)?;
         if let Some(card) = &fields.card_number {
             let scope = association_of(&w.tx, branch)?;
             if let Some((_, holder)) = card_holder(&w.tx, &scope, card, None)? {
@@ -357,26 +357,33 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound { entity: "member", reference: id.to_string() })
     }
 
-    /// Finds a member by id or by card number.
+    /// Finds a member by id or by card number. A card number held in several associations
+    /// is ambiguous: the id must be used then.
     pub fn find_member(&self, reference: &str) -> Result<Member> {
         let reference = reference.trim();
         if let Ok(id) = Uuid::parse_str(reference) {
             return self.get_member(&id);
         }
-        let id: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT id FROM members WHERE card_number = ?1 COLLATE NOCASE AND deleted = 0 AND merged_into IS NULL LIMIT 1",
-                [reference],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match id.and_then(|i| Uuid::parse_str(&i).ok()) {
-            Some(id) => self.get_member(&id),
-            None => Err(StoreError::NotFound {
+        let ids: Vec<String> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT id FROM members WHERE card_number = ?1 COLLATE NOCASE AND deleted = 0 AND merged_into IS NULL LIMIT 2",
+            )?;
+            stmt.query_map([reference], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        match ids.as_slice() {
+            [id] => self.get_member(&Uuid::parse_str(id).unwrap_or_default()),
+            [] => Err(StoreError::NotFound {
                 entity: "member",
                 reference: reference.to_owned(),
             }),
+            _ => Err(StoreError::rule(
+                "ambiguous_member",
+                format!(
+                    "Có nhiều hội viên mang số thẻ \"{reference}\" (ở các hội khác nhau); hãy dùng mã định danh (id) của hội viên."
+                ),
+                "several members hold that card number; use the member id",
+            )),
         }
     }
 
@@ -422,13 +429,20 @@ impl Store {
         let (current_branch, current) = self.member_input(id)?;
         let current = validate_member(&current, today()).map_err(StoreError::Invalid)?;
         let branch = *branch.unwrap_or(&current_branch);
-        if branch != current_branch {
-            check_branch(self, &branch)?;
-        }
         let mut w = WriteTx::begin(self)?;
+        if branch != current_branch {
+            check_branch(&w.tx, &branch)?;
+        }
+        // The card is checked when it, or the association it must be unique in, changes: a
+        // merge of two communes may leave two members with one number, and that must not stop
+        // either of them from being edited.
         if let Some(card) = &fields.card_number {
             let scope = association_of(&w.tx, &branch)?;
-            if let Some((_, holder)) = card_holder(&w.tx, &scope, card, Some(id))? {
+            let card_changed =
+                current.card_number.as_deref().map(str::to_uppercase) != Some(card.to_uppercase());
+            if (card_changed || scope != association_of(&w.tx, &current_branch)?)
+                && let Some((_, holder)) = card_holder(&w.tx, &scope, card, Some(id))?
+            {
                 return Err(card_taken_error(card, &holder));
             }
         }
@@ -607,7 +621,7 @@ impl Store {
         let stamp = w.stamp();
         let existing =
             w.tx.query_row(
-                "SELECT amount, paid_on, versions, created_version FROM member_dues WHERE id = ?1",
+                "SELECT amount, paid_on, versions, created_version, deleted FROM member_dues WHERE id = ?1",
                 [&dues_id],
                 |r| {
                     Ok((
@@ -615,6 +629,7 @@ impl Store {
                         r.get::<_, Option<String>>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, String>(3)?,
+                        r.get::<_, bool>(4)?,
                     ))
                 },
             )
@@ -633,20 +648,23 @@ impl Store {
                 ];
                 w.record("member_dues", &dues_id, "member_dues.set", &changes, &stamp)?;
             }
-            Some((old_amount, old_paid, versions, created)) => {
+            Some((old_amount, old_paid, versions, created, was_deleted)) => {
+                // Recording dues that were deleted brings them back, and says so in the op.
                 let old = [
                     ("amount", Value::from(old_amount)),
                     ("paid_on", opt(old_paid)),
+                    ("deleted", Value::Bool(was_deleted)),
                 ];
                 let new = [
                     ("amount", Value::from(amount.0)),
                     ("paid_on", opt(paid_on.clone())),
+                    ("deleted", Value::Bool(false)),
                 ];
                 let (changes, versions) =
                     diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
                 if !changes.is_empty() {
                     w.tx.execute(
-                        "UPDATE member_dues SET amount = ?2, paid_on = ?3, versions = ?4 WHERE id = ?1",
+                        "UPDATE member_dues SET amount = ?2, paid_on = ?3, versions = ?4, deleted = 0 WHERE id = ?1",
                         params![dues_id, amount.0, paid_on, Value::Object(versions).to_string()],
                     )?;
                     w.record("member_dues", &dues_id, "member_dues.set", &changes, &stamp)?;

@@ -91,7 +91,9 @@ impl Store {
         let mut lock = ProcessLock::shared(&path, wait)?;
         let mut conn = connect(&path, &opts.connect)?;
         let (app_id, version, tables) = header(&conn)?;
-        if app_id != APPLICATION_ID && (app_id != 0 || (version == 0 && tables > 0)) {
+        // A new file has neither an application id nor a schema; ours has both. Anything else
+        // is another program's database.
+        if app_id != APPLICATION_ID && (app_id != 0 || version > 0 || tables > 0) {
             return Err(StoreError::NotOurs);
         }
         if version > LATEST_SCHEMA {
@@ -199,7 +201,6 @@ fn migrate(
         None
     };
     migrations().to_latest(conn)?;
-    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
     Ok(MigrationReport {
         from: version,
         to: LATEST_SCHEMA,

@@ -2,7 +2,7 @@
 //! every change as history, and hold yearly denominators with their source.
 
 use jiff::civil::Date;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -262,22 +262,24 @@ impl Store {
                 ),
             ])));
         }
-        self.conn.execute(
-            "INSERT OR REPLACE INTO org_unit_kinds (code, name_vi, name_en, is_association) VALUES (?1, ?2, ?3, ?4)",
+        // A kind, once defined, is not redefined: whether it is an association decides where
+        // card numbers must be unique. (Kinds are local settings; syncing them is for the sync issue.)
+        let added = self.conn.execute(
+            "INSERT OR IGNORE INTO org_unit_kinds (code, name_vi, name_en, is_association) VALUES (?1, ?2, ?3, ?4)",
             params![code, kind.name_vi, kind.name_en, kind.is_association],
         )?;
+        if added == 0 {
+            return Err(StoreError::rule(
+                "unit_kind_exists",
+                format!("Loại đơn vị \"{code}\" đã có."),
+                "that unit kind exists already",
+            ));
+        }
         Ok(())
     }
 
     pub fn get_unit(&self, id: &Uuid) -> Result<OrgUnit> {
-        self.conn
-            .query_row(
-                &format!("SELECT {UNIT_COLUMNS} FROM org_units u LEFT JOIN org_unit_kinds k ON k.code = u.kind WHERE u.id = ?1 AND u.deleted = 0"),
-                [id.to_string()],
-                unit_from_row,
-            )
-            .optional()?
-            .ok_or_else(|| StoreError::NotFound { entity: "org_unit", reference: id.to_string() })
+        load_unit(&self.conn, id)
     }
 
     /// Finds a unit by id, org code, or (folded) name when the name is unique.
@@ -368,15 +370,16 @@ impl Store {
     }
 
     pub fn create_unit(&mut self, parent: Option<&Uuid>, input: &OrgUnitInput) -> Result<OrgUnit> {
+        let mut w = WriteTx::begin(self)?;
         let fields = validate_org_unit(input, today())?;
         if let Some(p) = parent {
-            let parent_unit = self.get_unit(p)?;
+            let parent_unit = load_unit(&w.tx, p)?;
             if !parent_unit.is_open() {
                 return Err(rule_closed(&parent_unit));
             }
         }
-        self.check_org_code(fields.org_code.as_deref(), None)?;
-        let known: bool = self.conn.query_row(
+        check_org_code(&w.tx, fields.org_code.as_deref(), None)?;
+        let known: bool = w.tx.query_row(
             "SELECT count(*) FROM org_unit_kinds WHERE code = ?1",
             [&fields.kind],
             |r| r.get::<_, i64>(0),
@@ -388,7 +391,6 @@ impl Store {
             });
         }
         let id = new_id();
-        let mut w = WriteTx::begin(self)?;
         let stamp = w.stamp();
         let valid_from = fields.valid_from.map(|d| d.to_string());
         w.tx.execute(
@@ -425,31 +427,9 @@ impl Store {
         self.get_unit(&id)
     }
 
-    fn check_org_code(&self, code: Option<&str>, except: Option<&Uuid>) -> Result<()> {
-        let Some(code) = code else { return Ok(()) };
-        let taken: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT name FROM org_units WHERE org_code = ?1 AND deleted = 0 AND valid_to IS NULL AND id IS NOT ?2",
-                params![code, except.map(|e| e.to_string())],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match taken {
-            Some(name) => Err(StoreError::Invalid(ValidationErrors(vec![
-                FieldError::new(
-                    "org_code",
-                    "org_code_taken",
-                    format!("Mã đơn vị \"{code}\" đã được dùng cho \"{name}\"."),
-                    "That org code is already used by another open unit.",
-                ),
-            ]))),
-            None => Ok(()),
-        }
-    }
-
     pub fn rename_unit(&mut self, id: &Uuid, name: &str, date: Option<&str>) -> Result<OrgUnit> {
-        let unit = self.get_unit(id)?;
+        let mut w = WriteTx::begin(self)?;
+        let unit = load_unit(&w.tx, id)?;
         if !unit.is_open() {
             return Err(rule_closed(&unit));
         }
@@ -458,7 +438,6 @@ impl Store {
         if name == unit.name {
             return Ok(unit);
         }
-        let mut w = WriteTx::begin(self)?;
         update_unit(
             &mut w,
             id,
@@ -480,7 +459,8 @@ impl Store {
 
     /// Sets or clears a unit's org code.
     pub fn set_org_code(&mut self, id: &Uuid, code: Option<&str>) -> Result<OrgUnit> {
-        let unit = self.get_unit(id)?;
+        let mut w = WriteTx::begin(self)?;
+        let unit = load_unit(&w.tx, id)?;
         let probe = OrgUnitInput {
             name: unit.name.clone(),
             kind: unit.kind.clone(),
@@ -488,8 +468,7 @@ impl Store {
             valid_from: None,
         };
         let fields = validate_org_unit(&probe, today())?;
-        self.check_org_code(fields.org_code.as_deref(), Some(id))?;
-        let mut w = WriteTx::begin(self)?;
+        check_org_code(&w.tx, fields.org_code.as_deref(), Some(id))?;
         update_unit(
             &mut w,
             id,
@@ -507,15 +486,16 @@ impl Store {
         new_parent: &Uuid,
         date: Option<&str>,
     ) -> Result<OrgUnit> {
-        let unit = self.get_unit(id)?;
-        let parent = self.get_unit(new_parent)?;
+        let mut w = WriteTx::begin(self)?;
+        let unit = load_unit(&w.tx, id)?;
+        let parent = load_unit(&w.tx, new_parent)?;
         if !unit.is_open() {
             return Err(rule_closed(&unit));
         }
         if !parent.is_open() {
             return Err(rule_closed(&parent));
         }
-        if self.subtree_ids(id)?.contains(new_parent) {
+        if subtree_ids(&w.tx, id)?.contains(new_parent) {
             return Err(StoreError::rule(
                 "move_into_own_subtree",
                 format!(
@@ -529,7 +509,6 @@ impl Store {
         if unit.parent_id == Some(*new_parent) {
             return Ok(unit);
         }
-        let mut w = WriteTx::begin(self)?;
         update_unit(
             &mut w,
             id,
@@ -558,18 +537,19 @@ impl Store {
         target: &Uuid,
         date: Option<&str>,
     ) -> Result<OrgUnit> {
-        let target_unit = self.get_unit(target)?;
+        let mut w = WriteTx::begin(self)?;
+        let target_unit = load_unit(&w.tx, target)?;
         if !target_unit.is_open() {
             return Err(rule_closed(&target_unit));
         }
         let date = effective(date)?;
         let mut source_units = Vec::new();
         for s in sources {
-            let unit = self.get_unit(s)?;
+            let unit = load_unit(&w.tx, s)?;
             if !unit.is_open() {
                 return Err(rule_closed(&unit));
             }
-            if s == target || self.subtree_ids(s)?.contains(target) {
+            if s == target || subtree_ids(&w.tx, s)?.contains(target) {
                 return Err(StoreError::rule(
                     "merge_into_own_subtree",
                     format!(
@@ -584,13 +564,12 @@ impl Store {
         let children: Vec<Vec<Uuid>> = sources
             .iter()
             .map(|s| -> Result<Vec<Uuid>> {
-                let mut stmt = self.conn.prepare("SELECT id FROM org_units WHERE parent_id = ?1 AND deleted = 0 AND valid_to IS NULL")?;
+                let mut stmt = w.tx.prepare("SELECT id FROM org_units WHERE parent_id = ?1 AND deleted = 0 AND valid_to IS NULL")?;
                 let ids: Vec<String> = stmt.query_map([s.to_string()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
                 Ok(ids.iter().filter_map(|i| Uuid::parse_str(i).ok()).collect())
             })
             .collect::<Result<_>>()?;
         let day = date.to_string();
-        let mut w = WriteTx::begin(self)?;
         for (unit, kids) in source_units.iter().zip(&children) {
             for child in kids {
                 update_unit(
@@ -644,11 +623,12 @@ impl Store {
 
     /// Closes (dissolves) a unit that has no open sub-units and no active members left.
     pub fn close_unit(&mut self, id: &Uuid, date: Option<&str>) -> Result<OrgUnit> {
-        let unit = self.get_unit(id)?;
+        let mut w = WriteTx::begin(self)?;
+        let unit = load_unit(&w.tx, id)?;
         if !unit.is_open() {
             return Err(rule_closed(&unit));
         }
-        let (kids, members): (i64, i64) = self.conn.query_row(
+        let (kids, members): (i64, i64) = w.tx.query_row(
             "SELECT (SELECT count(*) FROM org_units WHERE parent_id = ?1 AND deleted = 0 AND valid_to IS NULL),
                     (SELECT count(*) FROM members WHERE branch_id = ?1 AND deleted = 0 AND merged_into IS NULL AND status = 'active')",
             [id.to_string()],
@@ -665,7 +645,6 @@ impl Store {
             ));
         }
         let date = effective(date)?;
-        let mut w = WriteTx::begin(self)?;
         update_unit(
             &mut w,
             id,
@@ -717,58 +696,118 @@ impl Store {
         value: i64,
         source: Option<&str>,
     ) -> Result<Denominator> {
-        self.get_unit(unit)?;
-        let mut errors = Vec::new();
-        if !(1900..=2100).contains(&year) {
-            errors.push(FieldError::new(
-                "year",
-                "invalid_year",
-                format!("Năm {year} không hợp lệ."),
-                "invalid year",
-            ));
-        }
-        if value < 0 {
-            errors.push(FieldError::new(
-                "value",
-                "negative",
-                format!("{} không thể là số âm.", kind.label_vi()),
-                "value is negative",
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(StoreError::Invalid(ValidationErrors(errors)));
-        }
-        let source = source
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
-        let id = keyed_id(&[
-            "denominator",
-            &unit.to_string(),
-            &year.to_string(),
-            kind.code(),
-        ]);
+        Ok(self
+            .set_denominators(unit, year, &[(kind, value)], source)?
+            .remove(0))
+    }
+
+    /// Sets several of a unit's denominators for a year, all in one transaction.
+    pub fn set_denominators(
+        &mut self,
+        unit: &Uuid,
+        year: i32,
+        values: &[(DenominatorKind, i64)],
+        source: Option<&str>,
+    ) -> Result<Vec<Denominator>> {
         let mut w = WriteTx::begin(self)?;
-        let stamp = w.stamp();
-        let existing = w
+        load_unit(&w.tx, unit)?;
+        let set = values
+            .iter()
+            .map(|(kind, value)| write_denominator(&mut w, unit, year, *kind, *value, source))
+            .collect::<Result<Vec<_>>>()?;
+        w.commit()?;
+        Ok(set)
+    }
+}
+
+/// Writes one yearly figure inside `w`, recording an op only when something changed.
+fn write_denominator(
+    w: &mut WriteTx<'_>,
+    unit: &Uuid,
+    year: i32,
+    kind: DenominatorKind,
+    value: i64,
+    source: Option<&str>,
+) -> Result<Denominator> {
+    let mut errors = Vec::new();
+    if !(1900..=2100).contains(&year) {
+        errors.push(FieldError::new(
+            "year",
+            "invalid_year",
+            format!("Năm {year} không hợp lệ."),
+            "invalid year",
+        ));
+    }
+    if value < 0 {
+        errors.push(FieldError::new(
+            "value",
+            "negative",
+            format!("{} không thể là số âm.", kind.label_vi()),
+            "value is negative",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::Invalid(ValidationErrors(errors)));
+    }
+    let source = source
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let id = keyed_id(&[
+        "denominator",
+        &unit.to_string(),
+        &year.to_string(),
+        kind.code(),
+    ]);
+    let stamp = w.stamp();
+    let existing = w
             .tx
-            .query_row("SELECT value, source, versions, created_version FROM unit_denominators WHERE id = ?1", [id.to_string()], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
-            })
+            .query_row(
+                "SELECT value, source, versions, created_version, deleted FROM unit_denominators WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?)),
+            )
             .optional()?;
-        match existing {
-            None => {
-                w.tx.execute(
+    match existing {
+        None => {
+            w.tx.execute(
                     "INSERT INTO unit_denominators (id, unit_id, year, kind, value, source, created_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![id.to_string(), unit.to_string(), year, kind.code(), value, source, stamp],
                 )?;
-                let changes = [
-                    FieldChange::new("unit_id", unit.to_string(), None),
-                    FieldChange::new("year", year, None),
-                    FieldChange::new("kind", kind.code(), None),
-                    FieldChange::new("value", value, None),
-                    FieldChange::new("source", opt(source.clone()), None),
-                ];
+            let changes = [
+                FieldChange::new("unit_id", unit.to_string(), None),
+                FieldChange::new("year", year, None),
+                FieldChange::new("kind", kind.code(), None),
+                FieldChange::new("value", value, None),
+                FieldChange::new("source", opt(source.clone()), None),
+            ];
+            w.record(
+                "unit_denominator",
+                &id.to_string(),
+                "unit_denominator.set",
+                &changes,
+                &stamp,
+            )?;
+        }
+        Some((old_value, old_source, versions, created, was_deleted)) => {
+            // Setting a figure that was deleted brings it back, and says so in the op.
+            let old = [
+                ("value", Value::from(old_value)),
+                ("source", opt(old_source)),
+                ("deleted", Value::Bool(was_deleted)),
+            ];
+            let new = [
+                ("value", Value::from(value)),
+                ("source", opt(source.clone())),
+                ("deleted", Value::Bool(false)),
+            ];
+            let (changes, versions) =
+                diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
+            if !changes.is_empty() {
+                w.tx.execute(
+                        "UPDATE unit_denominators SET value = ?2, source = ?3, versions = ?4, deleted = 0 WHERE id = ?1",
+                        params![id.to_string(), value, source, Value::Object(versions).to_string()],
+                    )?;
                 w.record(
                     "unit_denominator",
                     &id.to_string(),
@@ -777,42 +816,18 @@ impl Store {
                     &stamp,
                 )?;
             }
-            Some((old_value, old_source, versions, created)) => {
-                let old = [
-                    ("value", Value::from(old_value)),
-                    ("source", opt(old_source)),
-                ];
-                let new = [
-                    ("value", Value::from(value)),
-                    ("source", opt(source.clone())),
-                ];
-                let (changes, versions) =
-                    diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
-                if !changes.is_empty() {
-                    w.tx.execute(
-                        "UPDATE unit_denominators SET value = ?2, source = ?3, versions = ?4, deleted = 0 WHERE id = ?1",
-                        params![id.to_string(), value, source, Value::Object(versions).to_string()],
-                    )?;
-                    w.record(
-                        "unit_denominator",
-                        &id.to_string(),
-                        "unit_denominator.set",
-                        &changes,
-                        &stamp,
-                    )?;
-                }
-            }
         }
-        w.commit()?;
-        Ok(Denominator {
-            unit_id: *unit,
-            year,
-            kind,
-            value,
-            source,
-        })
     }
+    Ok(Denominator {
+        unit_id: *unit,
+        year,
+        kind,
+        value,
+        source,
+    })
+}
 
+impl Store {
     pub fn denominators(&self, unit: &Uuid, year: Option<i32>) -> Result<Vec<Denominator>> {
         let mut stmt = self.conn.prepare(
             "SELECT year, kind, value, source FROM unit_denominators WHERE unit_id = ?1 AND deleted = 0 AND (?2 IS NULL OR year = ?2) ORDER BY year, kind",
@@ -841,6 +856,40 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Refuses an org code another open unit already has.
+fn check_org_code(conn: &Connection, code: Option<&str>, except: Option<&Uuid>) -> Result<()> {
+    let Some(code) = code else { return Ok(()) };
+    let taken: Option<String> = conn
+        .query_row(
+            "SELECT name FROM org_units WHERE org_code = ?1 AND deleted = 0 AND valid_to IS NULL AND id IS NOT ?2",
+            params![code, except.map(|e| e.to_string())],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match taken {
+        Some(name) => Err(StoreError::Invalid(ValidationErrors(vec![
+            FieldError::new(
+                "org_code",
+                "org_code_taken",
+                format!("Mã đơn vị \"{code}\" đã được dùng cho \"{name}\"."),
+                "That org code is already used by another open unit.",
+            ),
+        ]))),
+        None => Ok(()),
+    }
+}
+
+/// A unit by id (open or closed), on any connection or transaction.
+pub(crate) fn load_unit(conn: &Connection, id: &Uuid) -> Result<OrgUnit> {
+    conn.query_row(
+        &format!("SELECT {UNIT_COLUMNS} FROM org_units u LEFT JOIN org_unit_kinds k ON k.code = u.kind WHERE u.id = ?1 AND u.deleted = 0"),
+        [id.to_string()],
+        unit_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound { entity: "org_unit", reference: id.to_string() })
 }
 
 pub(crate) fn subtree_ids(conn: &rusqlite::Connection, root: &Uuid) -> Result<Vec<Uuid>> {

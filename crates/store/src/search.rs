@@ -9,10 +9,10 @@ use rusqlite::{Connection, params_from_iter};
 use serde::Serialize;
 use uuid::Uuid;
 
-use khuyenhoc_domain::MemberStatus;
 use khuyenhoc_domain::text::{matches_tokens, search_tokens};
+use khuyenhoc_domain::{FieldError, MemberStatus, ValidationErrors};
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::members::{MEMBER_COLUMNS, Member, member_from_row};
 use crate::open::Store;
 use crate::org_units::subtree_ids;
@@ -146,7 +146,17 @@ impl Store {
     /// One page of members matching `q`, in name order.
     pub fn list_members(&self, q: &MemberQuery) -> Result<MemberPage> {
         let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
-        let cursor = q.after.as_deref().and_then(decode_cursor);
+        let cursor = match q.after.as_deref() {
+            None => None,
+            Some(text) => Some(decode_cursor(text).ok_or_else(|| {
+                StoreError::Invalid(ValidationErrors(vec![FieldError::new(
+                    "after",
+                    "invalid_cursor",
+                    "Vị trí trang tiếp theo không hợp lệ; hãy lấy lại danh sách từ đầu.",
+                    "invalid page cursor",
+                )]))
+            })?),
+        };
         let tokens = q.text.as_deref().map(search_tokens).unwrap_or_default();
         let (mut where_sql, mut args) = filters(&self.conn, q, cursor.as_ref())?;
         let mut scan_and_match = false;

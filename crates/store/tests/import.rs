@@ -279,7 +279,7 @@ fn a_real_commune_workbook_becomes_the_right_members() {
             (
                 r.row_number,
                 r.full_name.as_str(),
-                r.branch_id,
+                r.branch_id(),
                 r.birth.as_deref(),
             )
         })
@@ -881,7 +881,7 @@ fn legacy_encoded_files_arrive_as_unicode_and_are_searchable() {
         let got: Vec<(&str, Uuid)> = p
             .rows
             .iter()
-            .map(|r| (r.full_name.as_str(), r.branch_id))
+            .map(|r| (r.full_name.as_str(), r.branch_id()))
             .collect();
         let (a, b) = (f.branch_a.id, f.branch_b.id);
         assert_eq!(
@@ -1121,4 +1121,28 @@ fn progress_never_repeats_itself() {
         "increasing: {calls:?}"
     );
     assert_eq!(calls.last(), Some(&(2000, 2000)));
+}
+
+#[test]
+fn people_whose_records_were_deleted_are_not_silently_skipped() {
+    let f = fixture();
+    let mut store = f.store;
+    let path = plain_list(
+        f.dir.path(),
+        "the.xlsx",
+        Encoding::Unicode,
+        &["Họ và tên", "Số thẻ"],
+        &[&["Nguyễn Văn An", "T01"], &["Lê Thị Bình", "T02"]],
+    );
+    let (p, _) = import(&mut store, &path, &f.branch_a.id);
+    store.delete_member(&p.rows[0].id).unwrap();
+    let again = preview(&store, &path, &f.branch_a.id);
+    assert_eq!(again.errors.len(), 1);
+    assert_eq!(again.errors[0].code, "member_deleted");
+    assert_eq!(again.errors[0].row_number, 3);
+    assert!(again.errors[0].message_vi.contains("đã bị xóa"));
+    assert!(
+        again.rows.iter().all(|r| r.already_present),
+        "the other person is there already"
+    );
 }

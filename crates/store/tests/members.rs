@@ -308,3 +308,50 @@ fn a_common_search_walks_the_sort_order_and_finds_the_same_people() {
     );
     assert_eq!(rare, ["Trần Văn Phúc"]);
 }
+
+#[test]
+fn a_mangled_page_cursor_is_an_error_not_page_one() {
+    let f = fixture();
+    let err = f
+        .store
+        .list_members(&MemberQuery {
+            after: Some("not-a-cursor".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+}
+
+#[test]
+fn dues_deleted_elsewhere_come_back_when_recorded_again() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Nguyễn Văn An"))
+        .unwrap();
+    store.set_dues(&m.id, 2026, Dong(24_000), None).unwrap();
+    let mut delete = store.pending_ops(1000).unwrap().pop().unwrap();
+    delete.version = "999999999999999-0000000000-0197a000-0000-7000-8000-000000000001".into();
+    delete.fields = [(
+        "deleted".to_owned(),
+        khuyenhoc_store::OpField {
+            value: serde_json::json!(true),
+            base: None,
+        },
+    )]
+    .into();
+    store.apply_remote_ops(&[delete]).unwrap();
+    assert!(store.member_dues(&m.id).unwrap().is_empty());
+    store.set_dues(&m.id, 2026, Dong(24_000), None).unwrap();
+    assert_eq!(
+        store.member_dues(&m.id).unwrap().len(),
+        1,
+        "recorded again, visible again"
+    );
+    let op = store.pending_ops(1000).unwrap().pop().unwrap();
+    assert_eq!(
+        op.fields["deleted"].value,
+        serde_json::json!(false),
+        "the op brings it back elsewhere too"
+    );
+}

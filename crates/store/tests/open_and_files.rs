@@ -80,6 +80,24 @@ fn damaged_and_foreign_files_are_reported_plainly() {
             .code(),
         "not_khuyenhoc_database"
     );
+    // Another program's database that keeps a schema number, and has no tables yet.
+    let versioned = dir.path().join("versioned.db");
+    rusqlite::Connection::open(&versioned)
+        .unwrap()
+        .pragma_update(None, "user_version", 1)
+        .unwrap();
+    assert_eq!(
+        Store::open(&versioned, OpenOptions::default())
+            .unwrap_err()
+            .code(),
+        "not_khuyenhoc_database"
+    );
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .count();
+    assert_eq!(leftovers, 0, "no half-written copies left behind");
 
     // Overwrite pages in the middle of a real database.
     let f = fixture();
@@ -304,5 +322,56 @@ fn a_full_disk_rolls_the_whole_write_back() {
     assert_eq!(
         count(&store, "SELECT next_seq FROM local_state") - seq_before,
         members - 1
+    );
+}
+
+#[test]
+fn a_restore_from_a_plain_file_copy_also_takes_a_new_identity() {
+    let f = fixture();
+    let mut store = f.store;
+    store
+        .add_member(&f.branch_a.id, &person("Trần Thị Mai"))
+        .unwrap();
+    let device = store.device_id();
+    drop(store); // checkpoints the WAL into the file
+    let copy = f.dir.path().join("usb-copy.db");
+    std::fs::copy(&f.path, &copy).unwrap();
+    let mut store = Store::open(&f.path, OpenOptions::default()).unwrap();
+    store
+        .add_member(&f.branch_a.id, &person("Lê Văn Tám"))
+        .unwrap();
+    drop(store);
+    Store::restore(&f.path, &copy, &ConnectOptions::default()).unwrap();
+    let mut store = Store::open(&f.path, OpenOptions::default()).unwrap();
+    assert_ne!(
+        store.device_id(),
+        device,
+        "the restored copy is a new device"
+    );
+    store
+        .add_member(&f.branch_a.id, &person("Phạm Thị Cúc"))
+        .unwrap();
+    let ops = store.pending_ops(1000).unwrap();
+    assert!(
+        ops.iter()
+            .all(|o| o.device_id == store.device_id().to_string()),
+        "no op is sent under the old identity again"
+    );
+}
+
+#[test]
+fn a_missing_backup_file_is_reported_as_such() {
+    let f = fixture();
+    drop(f.store);
+    let err = Store::restore(
+        &f.path,
+        &f.dir.path().join("khong-co.db"),
+        &ConnectOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "backup_missing");
+    assert!(
+        err.message(khuyenhoc_domain::Lang::Vi)
+            .contains("Không tìm thấy tệp sao lưu")
     );
 }

@@ -284,3 +284,64 @@ fn org_codes_are_unique_among_open_units() {
         .unwrap_err();
     assert_eq!(err.code(), "not_found");
 }
+
+#[test]
+fn after_a_merge_members_sharing_a_card_number_can_still_be_edited() {
+    let f = fixture();
+    let mut store = f.store;
+    let other = unit(
+        &mut store,
+        None,
+        "Hội Khuyến học xã Tân Phú",
+        "commune",
+        Some("26737"),
+    );
+    let a = store
+        .add_member(&f.branch_a.id, &with_card("Nguyễn Văn An", "HV01"))
+        .unwrap();
+    let b = store
+        .add_member(&other.id, &with_card("Trần Thị Bình", "HV01"))
+        .unwrap();
+    store
+        .merge_units(&[other.id], &f.commune.id, Some("01/07/2025"))
+        .unwrap();
+    let (_, mut input) = store.member_input(&a.id).unwrap();
+    input.phone = Some("0912345678".into());
+    store.update_member(&a.id, &input, None).unwrap();
+    // Giving a third member that number is still refused, and the number is now ambiguous.
+    assert!(
+        store
+            .add_member(&f.branch_b.id, &with_card("Lê Văn Cường", "HV01"))
+            .is_err()
+    );
+    assert_eq!(
+        store.find_member("HV01").unwrap_err().code(),
+        "ambiguous_member"
+    );
+    assert_eq!(
+        store.find_member(&b.id.to_string()).unwrap().full_name,
+        "Trần Thị Bình"
+    );
+}
+
+#[test]
+fn a_kind_of_unit_is_not_redefined() {
+    let f = fixture();
+    let mut store = f.store;
+    let err = store
+        .add_unit_kind(&UnitKind {
+            code: "branch".into(),
+            name_vi: "Hội".into(),
+            name_en: "Association".into(),
+            is_association: true,
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "unit_kind_exists");
+    let branch = store
+        .unit_kinds()
+        .unwrap()
+        .into_iter()
+        .find(|k| k.code == "branch")
+        .unwrap();
+    assert!(!branch.is_association);
+}

@@ -184,8 +184,8 @@ fn remote_changes_apply_field_by_field_without_outbox_ops() {
         .unwrap();
     let ops_before = count(&store, "SELECT count(*) FROM outbox");
     let seq_before = count(&store, "SELECT next_seq FROM local_state");
-    let far_future = "999999999999999-000000-0197a000-0000-7000-8000-000000000001";
-    let long_ago = "000000000000001-000000-0197a000-0000-7000-8000-000000000001";
+    let far_future = "999999999999999-0000000000-0197a000-0000-7000-8000-000000000001";
+    let long_ago = "000000000000001-0000000000-0197a000-0000-7000-8000-000000000001";
     let new_member = "0197a000-0000-7000-8000-0000000000aa";
     let report = store
         .apply_remote_ops(&[
@@ -270,7 +270,7 @@ fn remote_changes_apply_field_by_field_without_outbox_ops() {
         .apply_remote_ops(&[remote_op(
             new_member,
             "member",
-            "999999999999999-000009-0197a000-0000-7000-8000-000000000001",
+            "999999999999999-0000000009-0197a000-0000-7000-8000-000000000001",
             &[("deleted", json!(true))],
         )])
         .unwrap();
@@ -284,7 +284,7 @@ fn unknown_remote_fields_are_refused_and_change_nothing() {
     let m = store
         .add_member(&f.branch_a.id, &person("Nguyễn Văn An"))
         .unwrap();
-    let v = "999999999999999-000000-0197a000-0000-7000-8000-000000000001";
+    let v = "999999999999999-0000000000-0197a000-0000-7000-8000-000000000001";
     let err = store
         .apply_remote_ops(&[
             remote_op(

@@ -249,3 +249,76 @@ proptest! {
         prop_assert_eq!(snapshot(&b), snapshot(&a));
     }
 }
+
+/// The same replay for a fixed script in which every write must succeed (the property test
+/// above tolerates refused writes, so it alone could pass with a store that refuses everything).
+#[test]
+fn replaying_a_scripted_session_rebuilds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = Store::open(dir.path().join("a.db"), OpenOptions::default()).unwrap();
+    let commune = common::unit(
+        &mut a,
+        None,
+        "Hội Khuyến học xã Tân Hòa",
+        "commune",
+        Some("26734"),
+    );
+    let b1 = common::unit(&mut a, Some(&commune), "Chi hội Thôn 1", "branch", None);
+    let b2 = common::unit(&mut a, Some(&commune), "Chi hội Thôn 2", "branch", None);
+    let to = common::unit(&mut a, Some(&b1), "Tổ Đông", "group", None);
+    let an = a
+        .add_member(&b1.id, &common::with_card("Nguyễn Văn An", "HV01"))
+        .unwrap();
+    let binh = a
+        .add_member(&to.id, &common::person("Trần Thị Bình"))
+        .unwrap();
+    let cuong = a
+        .add_member(&b2.id, &common::person("Lê Đức Cường"))
+        .unwrap();
+    let (_, mut input) = a.member_input(&an.id).unwrap();
+    input.phone = Some("0912345678".into());
+    a.update_member(&an.id, &input, Some(&b2.id)).unwrap();
+    a.set_member_status(
+        &binh.id,
+        MemberStatus::MovedAway,
+        Some("01/02/2025"),
+        Some("Chuyển đi"),
+    )
+    .unwrap();
+    a.set_dues(&an.id, 2026, Dong(24_000), None).unwrap();
+    a.set_dues(&an.id, 2026, Dong(30_000), Some("10/01/2026"))
+        .unwrap();
+    a.move_unit(&to.id, &b2.id, Some("01/03/2025")).unwrap();
+    a.rename_unit(&b2.id, "Chi hội Thôn Hai", None).unwrap();
+    a.merge_units(&[b1.id], &b2.id, Some("01/07/2025")).unwrap();
+    a.delete_member(&cuong.id).unwrap();
+    a.set_denominator(
+        &commune.id,
+        2025,
+        khuyenhoc_domain::org::DenominatorKind::Population,
+        12_450,
+        Some("Niên giám"),
+    )
+    .unwrap();
+
+    let ops = a.pending_ops(100_000).unwrap();
+    let intents: std::collections::BTreeSet<&str> = ops.iter().map(|o| o.intent.as_str()).collect();
+    for intent in [
+        "member.create",
+        "member.update",
+        "member.set_status",
+        "member.delete",
+        "member_dues.set",
+        "org_unit.move",
+        "org_unit.rename",
+        "org_unit.merge",
+        "unit_denominator.set",
+    ] {
+        assert!(intents.contains(intent), "the script exercises {intent}");
+    }
+    let mut b = Store::open(dir.path().join("b.db"), OpenOptions::default()).unwrap();
+    b.apply_remote_ops(&ops).unwrap();
+    assert_eq!(snapshot(&b), snapshot(&a));
+    assert_eq!(b.denominators(&commune.id, Some(2025)).unwrap().len(), 1);
+    common::assert_search_index_intact(&b);
+}
