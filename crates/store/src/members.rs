@@ -16,7 +16,9 @@ use khuyenhoc_domain::{Dong, FieldError, Gender, MemberStatus, PartialDate, Vali
 use crate::error::{Result, StoreError};
 use crate::open::Store;
 use crate::org_units::{association_of, load_unit, subtree_ids, today};
-use crate::write::{FieldChange, WriteTx, diff_fields, encode_changes, opt, parse_versions};
+use crate::write::{
+    FieldChange, WriteTx, diff_fields, encode_changes, opt, parse_versions, upsert_keyed_row,
+};
 
 /// A member as shown to officers. The citizen ID is masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -618,59 +620,21 @@ impl Store {
         }
         let dues_id = keyed_id(&["dues", &id.to_string(), &year.to_string()]).to_string();
         let mut w = WriteTx::begin(self)?;
-        let stamp = w.stamp();
-        let existing =
-            w.tx.query_row(
-                "SELECT amount, paid_on, versions, created_version, deleted FROM member_dues WHERE id = ?1",
-                [&dues_id],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, bool>(4)?,
-                    ))
-                },
-            )
-            .optional()?;
-        match existing {
-            None => {
-                w.tx.execute(
-                    "INSERT INTO member_dues (id, member_id, year, amount, paid_on, created_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![dues_id, id.to_string(), year, amount.0, paid_on, stamp],
-                )?;
-                let changes = [
-                    FieldChange::new("member_id", id.to_string(), None),
-                    FieldChange::new("year", year, None),
-                    FieldChange::new("amount", amount.0, None),
-                    FieldChange::new("paid_on", opt(paid_on.clone()), None),
-                ];
-                w.record("member_dues", &dues_id, "member_dues.set", &changes, &stamp)?;
-            }
-            Some((old_amount, old_paid, versions, created, was_deleted)) => {
-                // Recording dues that were deleted brings them back, and says so in the op.
-                let old = [
-                    ("amount", Value::from(old_amount)),
-                    ("paid_on", opt(old_paid)),
-                    ("deleted", Value::Bool(was_deleted)),
-                ];
-                let new = [
-                    ("amount", Value::from(amount.0)),
-                    ("paid_on", opt(paid_on.clone())),
-                    ("deleted", Value::Bool(false)),
-                ];
-                let (changes, versions) =
-                    diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
-                if !changes.is_empty() {
-                    w.tx.execute(
-                        "UPDATE member_dues SET amount = ?2, paid_on = ?3, versions = ?4, deleted = 0 WHERE id = ?1",
-                        params![dues_id, amount.0, paid_on, Value::Object(versions).to_string()],
-                    )?;
-                    w.record("member_dues", &dues_id, "member_dues.set", &changes, &stamp)?;
-                }
-            }
-        }
+        upsert_keyed_row(
+            &mut w,
+            "member_dues",
+            "member_dues",
+            "member_dues.set",
+            &dues_id,
+            &[
+                ("member_id", Value::String(id.to_string())),
+                ("year", Value::from(year)),
+            ],
+            &[
+                ("amount", Value::from(amount.0)),
+                ("paid_on", opt(paid_on.clone())),
+            ],
+        )?;
         w.commit()?;
         Ok(Dues {
             year,

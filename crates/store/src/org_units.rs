@@ -15,7 +15,7 @@ use khuyenhoc_domain::{FieldError, ValidationErrors, text::fold};
 
 use crate::error::{Result, StoreError};
 use crate::open::Store;
-use crate::write::{FieldChange, WriteTx, diff_fields, opt, parse_versions};
+use crate::write::{FieldChange, WriteTx, diff_fields, opt, parse_versions, upsert_keyed_row};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgUnit {
@@ -759,65 +759,22 @@ fn write_denominator(
         &year.to_string(),
         kind.code(),
     ]);
-    let stamp = w.stamp();
-    let existing = w
-            .tx
-            .query_row(
-                "SELECT value, source, versions, created_version, deleted FROM unit_denominators WHERE id = ?1",
-                [id.to_string()],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, bool>(4)?)),
-            )
-            .optional()?;
-    match existing {
-        None => {
-            w.tx.execute(
-                    "INSERT INTO unit_denominators (id, unit_id, year, kind, value, source, created_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![id.to_string(), unit.to_string(), year, kind.code(), value, source, stamp],
-                )?;
-            let changes = [
-                FieldChange::new("unit_id", unit.to_string(), None),
-                FieldChange::new("year", year, None),
-                FieldChange::new("kind", kind.code(), None),
-                FieldChange::new("value", value, None),
-                FieldChange::new("source", opt(source.clone()), None),
-            ];
-            w.record(
-                "unit_denominator",
-                &id.to_string(),
-                "unit_denominator.set",
-                &changes,
-                &stamp,
-            )?;
-        }
-        Some((old_value, old_source, versions, created, was_deleted)) => {
-            // Setting a figure that was deleted brings it back, and says so in the op.
-            let old = [
-                ("value", Value::from(old_value)),
-                ("source", opt(old_source)),
-                ("deleted", Value::Bool(was_deleted)),
-            ];
-            let new = [
-                ("value", Value::from(value)),
-                ("source", opt(source.clone())),
-                ("deleted", Value::Bool(false)),
-            ];
-            let (changes, versions) =
-                diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
-            if !changes.is_empty() {
-                w.tx.execute(
-                        "UPDATE unit_denominators SET value = ?2, source = ?3, versions = ?4, deleted = 0 WHERE id = ?1",
-                        params![id.to_string(), value, source, Value::Object(versions).to_string()],
-                    )?;
-                w.record(
-                    "unit_denominator",
-                    &id.to_string(),
-                    "unit_denominator.set",
-                    &changes,
-                    &stamp,
-                )?;
-            }
-        }
-    }
+    upsert_keyed_row(
+        w,
+        "unit_denominators",
+        "unit_denominator",
+        "unit_denominator.set",
+        &id.to_string(),
+        &[
+            ("unit_id", Value::String(unit.to_string())),
+            ("year", Value::from(year)),
+            ("kind", Value::from(kind.code())),
+        ],
+        &[
+            ("value", Value::from(value)),
+            ("source", opt(source.clone())),
+        ],
+    )?;
     Ok(Denominator {
         unit_id: *unit,
         year,

@@ -16,7 +16,7 @@ use crate::error::{Result, StoreError};
 use crate::members::search_text;
 use crate::open::Store;
 use crate::outbox::Op;
-use crate::write::{field_version, now_ms, parse_versions};
+use crate::write::{field_version, json_to_sql, now_ms, parse_versions};
 
 struct EntityTable {
     entity: &'static str,
@@ -107,19 +107,6 @@ pub struct ApplyReport {
     pub fields_older: usize,
 }
 
-fn sql_value(v: &Value) -> SqlValue {
-    match v {
-        Value::Null => SqlValue::Null,
-        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
-        Value::Number(n) => n.as_i64().map_or_else(
-            || SqlValue::Real(n.as_f64().unwrap_or(0.0)),
-            SqlValue::Integer,
-        ),
-        Value::String(s) => SqlValue::Text(s.clone()),
-        other => SqlValue::Text(other.to_string()),
-    }
-}
-
 fn unknown(what: &str) -> StoreError {
     StoreError::rule(
         "unknown_op",
@@ -179,7 +166,7 @@ impl Store {
                     let mut vals = vec![SqlValue::Text(op.row_id.clone())];
                     for (field, change) in &op.fields {
                         cols.push(field.clone());
-                        vals.push(sql_value(&change.value));
+                        vals.push(json_to_sql(&change.value));
                     }
                     if table.history {
                         cols.extend(["version".to_owned(), "author".to_owned()]);
@@ -227,7 +214,7 @@ impl Store {
                         if op.version > field_version(&versions, &created, field) {
                             tx.execute(
                                 &format!("UPDATE {} SET {field} = ?2 WHERE id = ?1", table.table),
-                                params![op.row_id, sql_value(&change.value)],
+                                params![op.row_id, json_to_sql(&change.value)],
                             )?;
                             versions.insert(field.clone(), Value::String(op.version.clone()));
                             report.fields_applied += 1;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Transaction, TransactionBehavior};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -195,4 +195,118 @@ pub(crate) fn diff_fields(
 /// An optional text as a JSON value (null when absent).
 pub(crate) fn opt<T: Into<Value>>(v: Option<T>) -> Value {
     v.map_or(Value::Null, Into::into)
+}
+
+/// Creates or updates a row that has a deterministic id (a yearly figure, a year's dues), in
+/// `w`, recording one op with what changed. `keys` are written when the row is created; `values`
+/// are the fields that may change. A row that was deleted comes back, and the op says so.
+pub(crate) fn upsert_keyed_row(
+    w: &mut WriteTx<'_>,
+    table: &'static str,
+    entity: &str,
+    intent: &str,
+    id: &str,
+    keys: &[(&'static str, Value)],
+    values: &[(&'static str, Value)],
+) -> Result<()> {
+    let names: Vec<&str> = values.iter().map(|(f, _)| *f).collect();
+    let stamp = w.stamp();
+    let existing =
+        w.tx.query_row(
+            &format!(
+                "SELECT {}, versions, created_version, deleted FROM {table} WHERE id = ?1",
+                names.join(", ")
+            ),
+            [id],
+            |r| {
+                let old = (0..names.len())
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(sql_to_json))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok((
+                    old,
+                    r.get::<_, String>(names.len())?,
+                    r.get::<_, String>(names.len() + 1)?,
+                    r.get::<_, bool>(names.len() + 2)?,
+                ))
+            },
+        )
+        .optional()?;
+    let params_of =
+        |row: &[(&'static str, Value)]| row.iter().map(|(_, v)| json_to_sql(v)).collect::<Vec<_>>();
+    match existing {
+        None => {
+            let all: Vec<(&'static str, Value)> = keys.iter().chain(values).cloned().collect();
+            let cols: Vec<&str> = all.iter().map(|(f, _)| *f).collect();
+            let marks = vec!["?"; cols.len() + 2].join(", ");
+            let mut params = vec![rusqlite::types::Value::Text(id.to_owned())];
+            params.extend(params_of(&all));
+            params.push(rusqlite::types::Value::Text(stamp.clone()));
+            w.tx.execute(
+                &format!(
+                    "INSERT INTO {table} (id, {}, created_version) VALUES ({marks})",
+                    cols.join(", ")
+                ),
+                rusqlite::params_from_iter(params),
+            )?;
+            let changes: Vec<FieldChange> = all
+                .into_iter()
+                .map(|(f, v)| FieldChange::new(f, v, None))
+                .collect();
+            w.record(entity, id, intent, &changes, &stamp)
+        }
+        Some((old_values, versions, created, was_deleted)) => {
+            let mut old: Vec<(&'static str, Value)> =
+                names.iter().copied().zip(old_values).collect();
+            old.push(("deleted", Value::Bool(was_deleted)));
+            let mut new = values.to_vec();
+            new.push(("deleted", Value::Bool(false)));
+            let (changes, versions) =
+                diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
+            if changes.is_empty() {
+                return Ok(());
+            }
+            let sets: Vec<String> = names
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("{f} = ?{}", i + 3))
+                .collect();
+            let mut params = vec![
+                rusqlite::types::Value::Text(id.to_owned()),
+                rusqlite::types::Value::Text(Value::Object(versions).to_string()),
+            ];
+            params.extend(params_of(values));
+            w.tx.execute(
+                &format!(
+                    "UPDATE {table} SET {}, versions = ?2, deleted = 0 WHERE id = ?1",
+                    sets.join(", ")
+                ),
+                rusqlite::params_from_iter(params),
+            )?;
+            w.record(entity, id, intent, &changes, &stamp)
+        }
+    }
+}
+
+fn sql_to_json(v: rusqlite::types::Value) -> Value {
+    match v {
+        rusqlite::types::Value::Null => Value::Null,
+        rusqlite::types::Value::Integer(i) => Value::from(i),
+        rusqlite::types::Value::Real(f) => Value::from(f),
+        rusqlite::types::Value::Text(t) => Value::String(t),
+        rusqlite::types::Value::Blob(b) => Value::from(b),
+    }
+}
+
+/// A JSON value as an SQL value (the same mapping remote ops use).
+pub(crate) fn json_to_sql(v: &Value) -> rusqlite::types::Value {
+    match v {
+        Value::Null => rusqlite::types::Value::Null,
+        Value::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+        Value::Number(n) => n.as_i64().map_or_else(
+            || rusqlite::types::Value::Real(n.as_f64().unwrap_or(0.0)),
+            rusqlite::types::Value::Integer,
+        ),
+        Value::String(s) => rusqlite::types::Value::Text(s.clone()),
+        other => rusqlite::types::Value::Text(other.to_string()),
+    }
 }
