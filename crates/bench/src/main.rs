@@ -3,6 +3,11 @@
 //!
 //! Usage: `cargo run --release -p khuyenhoc-bench -- [MEMBERS]` (default 100,000).
 
+/// mimalloc: reading and validating a member list makes many small allocations; it cuts the
+/// import's time noticeably (docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod names;
 
 use std::path::Path;
@@ -187,7 +192,7 @@ fn main() -> Result<()> {
         .map(|a| a.replace(['.', ','], "").parse())
         .transpose()?
         .unwrap_or(100_000);
-    const RUNS: usize = 3;
+    const RUNS: usize = 5;
     let dir = tempfile::tempdir()?;
     println!(
         "khuyenhoc-bench: {n} generated members, {} cores, median of {RUNS} runs",
@@ -210,6 +215,13 @@ fn main() -> Result<()> {
         wholes.push(n as f64 / (p + c).as_secs_f64());
         kept = Some(store);
         let (rate, size) = bare_insert(dir.path(), n)?;
+        println!(
+            "  run {}: preview {:.0} ms, commit {:.0} ms, whole {:.0} rows/s; floor {rate:.0} rows/s",
+            run + 1,
+            p.as_secs_f64() * 1000.0,
+            c.as_secs_f64() * 1000.0,
+            n as f64 / (p + c).as_secs_f64()
+        );
         floors.push(rate);
         floor_size = size;
     }

@@ -1,6 +1,11 @@
 //! `khuyenhoc`: the headless command line over the khuyenhoc core, for district IT staff,
 //! scripts and tests. Every command takes `--db PATH` and `--json`.
 
+/// mimalloc: reading and validating a member list makes many small allocations; it cuts the
+/// import's time noticeably (docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod args;
 mod members;
 mod output;
