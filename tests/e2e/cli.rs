@@ -381,3 +381,53 @@ fn mistakes_on_the_command_line_get_the_one_error_shape() {
     assert!(!out.status.success());
     assert!(!typo.exists());
 }
+
+#[test]
+fn merging_communes_lists_card_numbers_now_held_twice() {
+    let env = Env::new();
+    env.commune();
+    env.json(&[
+        "units",
+        "add",
+        "Hội Khuyến học xã Tân Phú",
+        "--kind",
+        "commune",
+        "--code",
+        "26737",
+    ]);
+    env.json(&[
+        "members",
+        "add",
+        "--unit",
+        "26734",
+        "--name",
+        "Nguyễn Văn An",
+        "--card",
+        "HV01",
+    ]);
+    env.json(&[
+        "members",
+        "add",
+        "--unit",
+        "26737",
+        "--name",
+        "Trần Thị Bình",
+        "--card",
+        "hv01",
+    ]);
+    let merged = env.json(&[
+        "units",
+        "merge",
+        "26737",
+        "--into",
+        "26734",
+        "--date",
+        "01/07/2025",
+    ]);
+    assert_eq!(merged["unit"]["org_code"], "26734");
+    let clashes = merged["card_clashes"].as_array().unwrap();
+    assert_eq!(clashes.len(), 1);
+    assert_eq!(clashes[0]["card_number"], "HV01");
+    let human = env.run(&["units", "history", "26737"]);
+    assert!(String::from_utf8_lossy(&human.stdout).contains("sáp nhập"));
+}

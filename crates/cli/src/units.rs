@@ -175,10 +175,26 @@ pub fn run(ctx: &Ctx, c: UnitsCommand) -> Result<(), StoreError> {
                 .map(|s| store.find_unit(s).map(|u| u.id))
                 .collect::<Result<_, _>>()?;
             let t = store.merge_units(&sources, &target.id, date.as_deref())?;
-            ctx.out.done(
-                &t,
-                &format!("Đã sáp nhập {} đơn vị vào {}.", sources.len(), t.name),
-            )
+            // Communes that merge often numbered their cards the same way: say which numbers
+            // are now held twice, so they can be renumbered.
+            let clashes = store.card_clashes(&t.id)?;
+            if ctx.out.json {
+                return ctx
+                    .out
+                    .json_value(&serde_json::json!({ "unit": t, "card_clashes": clashes }));
+            }
+            println!("Đã sáp nhập {} đơn vị vào {}.", sources.len(), t.name);
+            if !clashes.is_empty() {
+                println!(
+                    "Lưu ý: {} số thẻ hội viên nay trùng nhau trong hội; hãy cấp lại số thẻ:",
+                    clashes.len()
+                );
+                for c in &clashes {
+                    let names: Vec<&str> = c.members.iter().map(|(_, n)| n.as_str()).collect();
+                    println!("  {}: {}", c.card_number, names.join(", "));
+                }
+            }
+            Ok(())
         }
         UnitsCommand::Close { unit, date } => {
             let u = store.find_unit(&unit)?;

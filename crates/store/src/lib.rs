@@ -26,7 +26,7 @@ pub use import::{
     CommitOptions, ImportColumn, ImportOptions, ImportOutcome, ImportPreview, ImportRow, RowError,
 };
 pub use lock::lock_path;
-pub use members::{Dues, Member, StatusEvent};
+pub use members::{CardClash, Dues, Member, StatusEvent};
 pub use migrations::LATEST_SCHEMA;
 pub use open::{MigrationReport, OpenOptions, Store};
 pub use org_units::{Denominator, OrgUnit, UnitEvent, UnitKind};

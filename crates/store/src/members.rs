@@ -252,6 +252,13 @@ fn member_versions(w: &WriteTx<'_>, id: &Uuid) -> Result<(serde_json::Map<String
     Ok((parse_versions(&versions), created))
 }
 
+/// A card number held by more than one live member of an association (after a merge).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CardClash {
+    pub card_number: String,
+    pub members: Vec<(Uuid, String)>,
+}
+
 /// Who holds `card` among the live members of the association `scope` (other than `except`).
 pub(crate) fn card_holder(
     conn: &Connection,
@@ -357,6 +364,45 @@ impl Store {
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound { entity: "member", reference: id.to_string() })
+    }
+
+    /// Card numbers held by more than one live member of the association at or above `unit`
+    /// (two communes merged with overlapping numbering): the list officers renumber from.
+    pub fn card_clashes(&self, unit: &Uuid) -> Result<Vec<CardClash>> {
+        let scope = association_of(&self.conn, unit)?;
+        let units: std::collections::HashSet<String> = subtree_ids(&self.conn, &scope)?
+            .iter()
+            .map(Uuid::to_string)
+            .collect();
+        let mut stmt = self.conn.prepare(
+            "SELECT upper(card_number), id, full_name, branch_id FROM members
+             WHERE card_number IS NOT NULL AND deleted = 0 AND merged_into IS NULL ORDER BY upper(card_number), sort_key",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut clashes: Vec<CardClash> = Vec::new();
+        for row in rows {
+            let (card, id, name, branch) = row?;
+            if !units.contains(&branch) {
+                continue;
+            }
+            let id = Uuid::parse_str(&id).unwrap_or_default();
+            match clashes.last_mut() {
+                Some(c) if c.card_number == card => c.members.push((id, name)),
+                _ => clashes.push(CardClash {
+                    card_number: card,
+                    members: vec![(id, name)],
+                }),
+            }
+        }
+        clashes.retain(|c| c.members.len() > 1);
+        Ok(clashes)
     }
 
     /// Finds a member by id or by card number. A card number held in several associations

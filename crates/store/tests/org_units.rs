@@ -318,6 +318,11 @@ fn after_a_merge_members_sharing_a_card_number_can_still_be_edited() {
         store.find_member("HV01").unwrap_err().code(),
         "ambiguous_member"
     );
+    let clashes = store.card_clashes(&f.branch_a.id).unwrap();
+    assert_eq!(clashes.len(), 1);
+    assert_eq!(clashes[0].card_number, "HV01");
+    let names: Vec<&str> = clashes[0].members.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(names, ["Nguyễn Văn An", "Trần Thị Bình"]);
     assert_eq!(
         store.find_member(&b.id.to_string()).unwrap().full_name,
         "Trần Thị Bình"
