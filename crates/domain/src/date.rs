@@ -126,6 +126,20 @@ impl PartialDate {
     }
 }
 
+/// Checks the year of a yearly record (dues, a report's denominators): 1900–2100.
+pub fn check_record_year(year: i32) -> Result<i32, crate::error::FieldError> {
+    if (i32::from(MIN_YEAR)..=i32::from(MAX_YEAR)).contains(&year) {
+        Ok(year)
+    } else {
+        Err(crate::error::FieldError::new(
+            "year",
+            "invalid_year",
+            format!("Năm {year} không hợp lệ (cần từ {MIN_YEAR} đến {MAX_YEAR})."),
+            "the year is outside 1900-2100",
+        ))
+    }
+}
+
 fn num(s: &str) -> Result<u32, DateError> {
     s.parse().map_err(|_| DateError::Unreadable)
 }

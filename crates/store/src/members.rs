@@ -635,13 +635,8 @@ impl Store {
     ) -> Result<Dues> {
         self.get_member(id)?;
         let mut errors = Vec::new();
-        if !(1900..=2100).contains(&year) {
-            errors.push(FieldError::new(
-                "year",
-                "invalid_year",
-                format!("Năm {year} không hợp lệ."),
-                "invalid year",
-            ));
+        if let Err(e) = khuyenhoc_domain::date::check_record_year(year) {
+            errors.push(e);
         }
         if amount.0 < 0 {
             errors.push(FieldError::new(

@@ -730,13 +730,8 @@ fn write_denominator(
     source: Option<&str>,
 ) -> Result<Denominator> {
     let mut errors = Vec::new();
-    if !(1900..=2100).contains(&year) {
-        errors.push(FieldError::new(
-            "year",
-            "invalid_year",
-            format!("Năm {year} không hợp lệ."),
-            "invalid year",
-        ));
+    if let Err(e) = khuyenhoc_domain::date::check_record_year(year) {
+        errors.push(e);
     }
     if value < 0 {
         errors.push(FieldError::new(
