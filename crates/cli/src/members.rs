@@ -261,7 +261,7 @@ pub fn run(ctx: &Ctx, c: MembersCommand) -> Result<(), StoreError> {
                     .collect::<std::collections::HashSet<_>>()
                     .len();
                 println!(
-                    "Đọc được {} dòng: {} hội viên mới, {} đã có; {} dòng lỗi; bỏ qua {} dòng trống/tổng/chân trang.",
+                    "Đọc được {} dòng: {} hội viên mới, {} đã có; {} dòng lỗi; bỏ qua {} dòng trống, dòng tổng, tiêu đề mục hoặc chân trang.",
                     format_int_vi((preview.rows.len() + error_rows) as i64),
                     format_int_vi(preview.new_members as i64),
                     format_int_vi(preview.already_present as i64),

@@ -43,9 +43,59 @@ pub(crate) fn classify_rows(rows: &[&[Cell]], ctx: &RowContext) -> Vec<Option<Sk
             if !has_name(row, ctx, is_total_marker) && row_has(row, is_total_marker) {
                 return Some(SkipReason::Total);
             }
+            if is_section(row, ctx) {
+                return Some(SkipReason::Section);
+            }
             None
         })
         .collect()
+}
+
+/// A heading inside the list rather than a member: its STT is a Roman numeral or a single
+/// letter ("I", "II.", "A"), or it holds nothing but the name of a unit ("Chi hội Thôn 1",
+/// "Thôn 3", "Tổ dân phố 5") with no STT.
+fn is_section(row: &[Cell], ctx: &RowContext) -> bool {
+    let ordinal = ctx.ordinal_column.and_then(|i| row.get(i));
+    if let Some(Cell::Text(t)) = ordinal {
+        let t = t.trim().trim_end_matches('.');
+        let roman = !t.is_empty() && t.chars().all(|c| matches!(c, 'I' | 'V' | 'X' | 'L' | 'C'));
+        let letter = t.chars().count() == 1 && t.chars().all(|c| c.is_ascii_uppercase());
+        if roman || letter {
+            return true;
+        }
+    }
+    if ordinal.is_some_and(|c| !c.is_empty()) {
+        return false;
+    }
+    let filled: Vec<usize> = row
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    let only_names = !filled.is_empty() && filled.iter().all(|i| ctx.name_columns.contains(i));
+    only_names
+        && ctx
+            .name_columns
+            .iter()
+            .filter_map(|&i| row.get(i))
+            .filter_map(Cell::as_text)
+            .any(|t| {
+                let f = fold(t);
+                [
+                    "chi hoi ",
+                    "to khuyen hoc",
+                    "ban khuyen hoc",
+                    "thon ",
+                    "xom ",
+                    "ap ",
+                    "khu pho ",
+                    "to dan pho ",
+                    "khoi ",
+                ]
+                .iter()
+                .any(|unit| f.starts_with(unit))
+            })
 }
 
 pub(crate) fn is_blank(row: &[Cell]) -> bool {

@@ -238,6 +238,8 @@ pub enum SkipReason {
     ColumnNumbers,
     /// The place/date line, signatures and everything after them.
     Footer,
+    /// A heading inside the list: "I. Chi hội Thôn 1", "A | Tổ dân phố 5".
+    Section,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

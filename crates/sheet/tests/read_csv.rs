@@ -178,3 +178,38 @@ fn gender_ticked_under_nam_nu_is_left_unmapped() {
     );
     assert_eq!(sheet.rows.len(), 1);
 }
+
+#[test]
+fn section_headings_inside_a_list_are_not_members() {
+    let csv = "STT,Họ và tên,Năm sinh\nI.,Chi hội Thôn 1,\n1,Nguyễn Văn An,1960\n2,Lê Thị Bình,1972\nII,Chi hội Thôn 2,\n3,Trần Văn Cường,1958\n,Tổ dân phố 5,\n4,Phạm Thị Dung,1980\n";
+    let sheet = khuyenhoc_sheet::read_bytes(
+        csv.as_bytes(),
+        khuyenhoc_sheet::SourceFormat::Csv,
+        &Default::default(),
+    )
+    .unwrap();
+    let names: Vec<String> = sheet
+        .rows
+        .iter()
+        .filter_map(|r| {
+            r.get(khuyenhoc_sheet::Column::FullName)
+                .and_then(|c| c.as_text().map(str::to_owned))
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Nguyễn Văn An",
+            "Lê Thị Bình",
+            "Trần Văn Cường",
+            "Phạm Thị Dung"
+        ]
+    );
+    let sections: Vec<usize> = sheet
+        .skipped
+        .iter()
+        .filter(|s| s.reason == khuyenhoc_sheet::SkipReason::Section)
+        .map(|s| s.row_number)
+        .collect();
+    assert_eq!(sections, [2, 5, 7]);
+}
