@@ -1,0 +1,12 @@
+//! The application layer of khuyenhoc: what the desktop shell's commands call, one function per
+//! command. It owns the open store and the logged-in officer, turns every failure into one
+//! [`ApiError`] shape `{code, message}` (localised, with field-level messages for forms), and
+//! defines the data the UI receives. The TypeScript types of the UI are generated from these
+//! Rust types (`ts-rs`); a test fails when the checked-in copies are out of date.
+
+pub mod bindings;
+mod error;
+mod state;
+
+pub use error::{ApiError, ApiResult, FieldMessage};
+pub use state::{App, AppInfo};
