@@ -22,14 +22,11 @@ pub struct Cli {
     /// Language of messages: vi or en.
     #[arg(long, global = true, env = "KHUYENHOC_LANG", default_value = "vi")]
     pub lang: String,
-    /// Who is making the changes (recorded on every change).
-    #[arg(
-        long = "as",
-        global = true,
-        env = "KHUYENHOC_USER",
-        default_value = "cli"
-    )]
-    pub author: String,
+    /// The officer's login name. Once the commune is set up, changes and reading members need
+    /// it; the PIN comes from KHUYENHOC_PIN or is asked at the terminal. Before setup it is
+    /// only recorded as the author of changes.
+    #[arg(long = "as", global = true, env = "KHUYENHOC_USER")]
+    pub user: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -40,6 +37,12 @@ pub enum Command {
     Init(InitArgs),
     /// Show the database, its counts and pending changes.
     Status,
+    /// First run: create the province, the commune and its first officer (a chairperson).
+    /// The PIN comes from KHUYENHOC_PIN or is asked at the terminal.
+    Setup(SetupArgs),
+    /// Officers who may use the app, and their roles.
+    #[command(subcommand)]
+    Officers(OfficersCommand),
     /// Org units: the tree of associations, branches, groups…
     #[command(subcommand)]
     Units(UnitsCommand),
@@ -55,6 +58,53 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+}
+
+#[derive(Args)]
+pub struct SetupArgs {
+    /// Province name, e.g. "Hội Khuyến học tỉnh Quảng Trị".
+    #[arg(long)]
+    pub province: String,
+    #[arg(long)]
+    pub province_code: Option<String>,
+    /// Commune association name, e.g. "Hội Khuyến học xã Tân Hòa".
+    #[arg(long)]
+    pub commune: String,
+    /// Org code of the commune.
+    #[arg(long)]
+    pub code: Option<String>,
+    /// Login name of the first officer (the chairperson).
+    #[arg(long)]
+    pub username: String,
+    #[arg(long)]
+    pub full_name: String,
+}
+
+#[derive(Subcommand)]
+pub enum OfficersCommand {
+    /// Every officer and their role.
+    List,
+    /// Add an officer (chairperson only); the new officer's PIN comes from KHUYENHOC_NEW_PIN
+    /// or is asked at the terminal.
+    Add {
+        username: String,
+        #[arg(long)]
+        full_name: String,
+        /// chairperson, secretary, treasurer or viewer (or chủ tịch, thư ký, thủ quỹ, xem).
+        #[arg(long)]
+        role: String,
+    },
+    /// Change an officer's role, or turn the account off/on (chairperson only).
+    SetRole {
+        username: String,
+        role: String,
+        /// Turn the account off (it can no longer log in).
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// Change a PIN: your own (current PIN from KHUYENHOC_PIN), or anyone's as chairperson.
+    /// The new PIN comes from KHUYENHOC_NEW_PIN or is asked at the terminal.
+    Pin { username: String },
 }
 
 #[derive(Args)]

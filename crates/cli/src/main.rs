@@ -8,6 +8,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
 mod members;
+mod officers;
 mod output;
 mod units;
 
@@ -32,31 +33,37 @@ pub fn default_db_path() -> PathBuf {
 pub struct Ctx {
     pub db: PathBuf,
     pub create_on_status: bool,
-    pub author: String,
+    /// `--as`: the officer's login name.
+    pub user: Option<String>,
     pub out: Out,
 }
 
 impl Ctx {
     pub fn open(&self) -> Result<Store, StoreError> {
-        Store::open(
-            &self.db,
-            OpenOptions {
-                create: false,
-                author: self.author.clone(),
-                ..Default::default()
-            },
-        )
+        self.open_with(false)
     }
 
     pub fn open_or_create(&self) -> Result<Store, StoreError> {
-        Store::open(
+        self.open_with(true)
+    }
+
+    /// Opens the store and, on a set-up database, logs in the `--as` officer.
+    fn open_with(&self, create: bool) -> Result<Store, StoreError> {
+        let mut store = Store::open(
             &self.db,
             OpenOptions {
-                create: true,
-                author: self.author.clone(),
+                create,
+                author: self.user.clone().unwrap_or_else(|| "cli".into()),
                 ..Default::default()
             },
-        )
+        )?;
+        if let Some(user) = &self.user
+            && store.is_set_up()?
+        {
+            let pin = officers::read_pin("KHUYENHOC_PIN", "Mã PIN: ")?;
+            store.login(user, &pin)?;
+        }
+        Ok(store)
     }
 }
 
@@ -78,7 +85,7 @@ fn main() -> ExitCode {
         // not exist is more likely a typo than a wish for a new empty register.
         create_on_status: cli.db.is_none(),
         db: cli.db.clone().unwrap_or_else(default_db_path),
-        author: cli.author.clone(),
+        user: cli.user.clone(),
         out: Out {
             json: cli.json,
             lang,
@@ -99,6 +106,8 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
     match command {
         Command::Init(a) => units::init(ctx, a),
         Command::Status => status(ctx),
+        Command::Setup(a) => officers::setup(ctx, a),
+        Command::Officers(c) => officers::run(ctx, c),
         Command::Units(c) => units::run(ctx, c),
         Command::Members(c) => members::run(ctx, c),
         Command::Backup { file } => {
@@ -115,6 +124,10 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
             )
         }
         Command::Restore { file } => {
+            // Replacing a set-up register is the chairperson's decision.
+            if ctx.db.exists() {
+                ctx.open()?.require(khuyenhoc_domain::Permission::Restore)?;
+            }
             let report = Store::restore(&ctx.db, &file, &ConnectOptions::default())?;
             let copy = report
                 .previous_copy
@@ -133,9 +146,13 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
         }
         Command::Outbox { limit } => {
             let store = ctx.open()?;
+            store.require(khuyenhoc_domain::Permission::ReadMembers)?;
             let mut ops = store.pending_ops(limit)?;
-            // Citizen IDs leave the store only masked, here too.
+            // Citizen IDs leave the store only masked, here too; PIN hashes not at all.
             for op in &mut ops {
+                if let Some(f) = op.fields.get_mut("pin_hash") {
+                    f.value = serde_json::Value::String("***".into());
+                }
                 if let Some(f) = op.fields.get_mut("citizen_id")
                     && let Some(id) = f.value.as_str()
                 {

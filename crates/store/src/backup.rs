@@ -118,6 +118,7 @@ pub struct RestoreReport {
 impl Store {
     /// Writes a consistent copy of the database to `dest` while the store stays usable.
     pub fn backup(&self, dest: &Path) -> Result<BackupInfo> {
+        self.require(khuyenhoc_domain::Permission::Backup)?;
         if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }

@@ -2,7 +2,7 @@
 //! [`StoreError::message`] gives the officer a plain Vietnamese (or English) sentence, and
 //! [`StoreError::code`] a stable code for the UI and `--json` output.
 
-use khuyenhoc_domain::{Lang, ValidationErrors};
+use khuyenhoc_domain::{Lang, Permission, Role, ValidationErrors};
 use khuyenhoc_sheet::SheetError;
 use rusqlite::ErrorCode;
 
@@ -17,6 +17,14 @@ pub enum StoreError {
         vi: String,
         en: String,
     },
+    #[error("log in first: this database has officers")]
+    LoginRequired,
+    #[error("the role {role:?} may not {}", permission.action_en())]
+    Forbidden { role: Role, permission: Permission },
+    #[error("wrong login name or PIN ({left} tries left)")]
+    WrongPin { left: u32 },
+    #[error("too many wrong PINs; wait {minutes} minutes")]
+    LockedOut { minutes: u32 },
     #[error("{entity} not found")]
     NotFound {
         entity: &'static str,
@@ -87,6 +95,10 @@ impl StoreError {
             StoreError::Invalid(_) => "invalid_input",
             StoreError::Rule { code, .. } => code,
             StoreError::NotFound { .. } => "not_found",
+            StoreError::LoginRequired => "login_required",
+            StoreError::Forbidden { .. } => "forbidden",
+            StoreError::WrongPin { .. } => "wrong_pin",
+            StoreError::LockedOut { .. } => "locked_out",
             StoreError::Busy => "busy",
             StoreError::DiskFull => "disk_full",
             StoreError::NewerSchema { .. } => "newer_schema",
@@ -121,10 +133,23 @@ impl StoreError {
                     "org_unit" => "đơn vị",
                     "member" => "hội viên",
                     "unit_kind" => "loại đơn vị",
+                    "officer" => "cán bộ",
                     _ => "bản ghi",
                 };
                 format!("Không tìm thấy {what} \"{reference}\".")
             }
+            StoreError::LoginRequired => "Hãy đăng nhập (tên đăng nhập và mã PIN) trước khi làm việc này.".into(),
+            StoreError::Forbidden { role, permission } => format!(
+                "Chức danh {} không được {}. Hãy nhờ chủ tịch hội cấp quyền.",
+                role.name_vi(),
+                permission.action_vi()
+            ),
+            StoreError::WrongPin { left } => format!(
+                "Tên đăng nhập hoặc mã PIN không đúng. Còn {left} lần thử trước khi phải chờ 5 phút."
+            ),
+            StoreError::LockedOut { minutes } => format!(
+                "Đã nhập sai mã PIN quá nhiều lần. Hãy chờ {minutes} phút rồi thử lại."
+            ),
             StoreError::Busy => "Cơ sở dữ liệu đang bận vì một chương trình khác đang ghi. Chưa có gì thay đổi; hãy thử lại sau giây lát.".into(),
             StoreError::DiskFull => "Ổ đĩa đã đầy nên không ghi được. Mọi thay đổi của thao tác này đã được hủy, dữ liệu cũ vẫn nguyên vẹn. Hãy giải phóng dung lượng rồi thử lại.".into(),
             StoreError::NewerSchema { found, supported } => format!(

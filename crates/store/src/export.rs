@@ -39,6 +39,7 @@ fn text_cell(v: Option<String>) -> ExportCell {
 impl Store {
     /// Writes the members selected by `opts` to `path`; returns how many.
     pub fn export_members(&self, path: &Path, opts: &ExportOptions) -> Result<usize> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         let mut sql = String::from(
             "SELECT m.full_name, m.gender, m.birth, m.phone, m.address, coalesce(u.name, ''), m.join_date, m.card_number, m.status, m.note, m.citizen_id
              FROM members m LEFT JOIN org_units u ON u.id = m.branch_id WHERE m.deleted = 0 AND m.merged_into IS NULL",

@@ -13,6 +13,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use khuyenhoc_domain::Permission;
+
 use khuyenhoc_domain::ids::imported_member_id;
 use khuyenhoc_domain::member::{MemberFields, MemberInput, validate_member};
 use khuyenhoc_domain::phone::phone_from_number;
@@ -532,7 +534,7 @@ impl Store {
             skipped_invalid: invalid_rows.len(),
             ..Default::default()
         };
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditMembers)?;
         // Re-read what another process may have written since the preview.
         let scope_units: HashSet<String> = crate::org_units::subtree_ids(&w.tx, &commune)?
             .iter()

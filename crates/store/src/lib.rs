@@ -11,6 +11,7 @@ mod import;
 mod lock;
 mod members;
 mod migrations;
+mod officers;
 mod open;
 mod org_units;
 mod outbox;
@@ -28,6 +29,7 @@ pub use import::{
 pub use lock::lock_path;
 pub use members::{CardClash, Dues, Member, StatusEvent};
 pub use migrations::LATEST_SCHEMA;
+pub use officers::{CommuneSetup, LOCKOUT_MS, MAX_PIN_FAILURES, Officer, SetupOutcome};
 pub use open::{MigrationReport, OpenOptions, Store};
 pub use org_units::{Denominator, OrgUnit, UnitEvent, UnitKind};
 pub use outbox::{Op, OpField, OutboxStats};

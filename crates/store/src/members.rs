@@ -7,6 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use khuyenhoc_domain::Permission;
+
 use khuyenhoc_domain::citizen_id::mask_citizen_id;
 use khuyenhoc_domain::ids::{keyed_id, new_id};
 use khuyenhoc_domain::member::{MemberFields, MemberInput, parse_date_field, validate_member};
@@ -334,7 +336,7 @@ impl Store {
     pub fn add_member(&mut self, branch: &Uuid, input: &MemberInput) -> Result<Member> {
         let fields = validate_member(input, today())?;
         let id = new_id();
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditMembers)?;
         check_branch(&w.tx, branch)?;
         if let Some(card) = &fields.card_number {
             let scope = association_of(&w.tx, branch)?;
@@ -356,6 +358,7 @@ impl Store {
     }
 
     pub fn get_member(&self, id: &Uuid) -> Result<Member> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         self.conn
             .query_row(
                 &format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN org_units u ON u.id = m.branch_id WHERE m.id = ?1 AND m.deleted = 0"),
@@ -369,6 +372,7 @@ impl Store {
     /// Card numbers held by more than one live member of the association at or above `unit`
     /// (two communes merged with overlapping numbering): the list officers renumber from.
     pub fn card_clashes(&self, unit: &Uuid) -> Result<Vec<CardClash>> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         let scope = association_of(&self.conn, unit)?;
         let units: std::collections::HashSet<String> = subtree_ids(&self.conn, &scope)?
             .iter()
@@ -408,6 +412,7 @@ impl Store {
     /// Finds a member by id or by card number. A card number held in several associations
     /// is ambiguous: the id must be used then.
     pub fn find_member(&self, reference: &str) -> Result<Member> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         let reference = reference.trim();
         if let Ok(id) = Uuid::parse_str(reference) {
             return self.get_member(&id);
@@ -438,6 +443,7 @@ impl Store {
     /// The member's editable fields as a form would show them (citizen ID included, for the
     /// owner of the record to edit; never printed by listings).
     pub fn member_input(&self, id: &Uuid) -> Result<(Uuid, MemberInput)> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         self.conn
             .query_row(
                 "SELECT branch_id, full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note FROM members WHERE id = ?1 AND deleted = 0",
@@ -477,7 +483,7 @@ impl Store {
         let (current_branch, current) = self.member_input(id)?;
         let current = validate_member(&current, today()).map_err(StoreError::Invalid)?;
         let branch = *branch.unwrap_or(&current_branch);
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditMembers)?;
         if branch != current_branch {
             check_branch(&w.tx, &branch)?;
         }
@@ -551,7 +557,7 @@ impl Store {
             return Ok(member);
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditMembers)?;
         let (versions, created) = member_versions(&w, id)?;
         let stamp = w.stamp();
         let old = [
@@ -607,6 +613,7 @@ impl Store {
     }
 
     pub fn member_status_history(&self, id: &Uuid) -> Result<Vec<StatusEvent>> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         let mut stmt = self.conn.prepare(
             "SELECT status, effective_date, note, version, author FROM member_status_events WHERE member_id = ?1 ORDER BY version",
         )?;
@@ -660,7 +667,7 @@ impl Store {
             return Err(StoreError::Invalid(ValidationErrors(errors)));
         }
         let dues_id = keyed_id(&["dues", &id.to_string(), &year.to_string()]).to_string();
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditMembers)?;
         upsert_keyed_row(
             &mut w,
             "member_dues",
@@ -685,6 +692,7 @@ impl Store {
     }
 
     pub fn member_dues(&self, id: &Uuid) -> Result<Vec<Dues>> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         let mut stmt = self.conn.prepare("SELECT year, amount, paid_on FROM member_dues WHERE member_id = ?1 AND deleted = 0 ORDER BY year")?;
         let dues = stmt
             .query_map([id.to_string()], |r| {
@@ -702,7 +710,7 @@ impl Store {
     /// (A member who leaves is a status change, not a delete.)
     pub fn delete_member(&mut self, id: &Uuid) -> Result<()> {
         self.get_member(id)?;
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditMembers)?;
         let (versions, created) = member_versions(&w, id)?;
         let stamp = w.stamp();
         let (changes, versions) = diff_fields(

@@ -7,6 +7,7 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/0001_local_state.sql")),
     M::up(include_str!("../../../migrations/0002_org_units.sql")),
     M::up(include_str!("../../../migrations/0003_members.sql")),
+    M::up(include_str!("../../../migrations/0004_officers.sql")),
 ];
 
 /// The newest schema this build knows.

@@ -46,6 +46,8 @@ pub struct Store {
     pub(crate) path: PathBuf,
     pub(crate) device_id: Uuid,
     pub(crate) author: String,
+    /// The officer logged in through [`Store::login`], if any.
+    pub(crate) officer: Option<crate::officers::Officer>,
     pub(crate) connect_options: ConnectOptions,
     _lock: ProcessLock,
 }
@@ -144,6 +146,7 @@ impl Store {
             path,
             device_id,
             author: opts.author,
+            officer: None,
             connect_options: opts.connect,
             _lock: lock,
         };

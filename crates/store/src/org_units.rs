@@ -7,6 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use khuyenhoc_domain::Permission;
+
 use khuyenhoc_domain::ids::{keyed_id, new_id};
 use khuyenhoc_domain::org::{
     DenominatorKind, OrgUnitInput, parse_effective_date, validate_org_unit, validate_unit_name,
@@ -251,6 +253,7 @@ impl Store {
 
     /// Adds a kind of unit (the tree's levels are data).
     pub fn add_unit_kind(&mut self, kind: &UnitKind) -> Result<()> {
+        self.require(khuyenhoc_domain::Permission::EditUnits)?;
         let code = kind.code.trim();
         if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
             return Err(StoreError::Invalid(ValidationErrors(vec![
@@ -370,65 +373,14 @@ impl Store {
     }
 
     pub fn create_unit(&mut self, parent: Option<&Uuid>, input: &OrgUnitInput) -> Result<OrgUnit> {
-        let mut w = WriteTx::begin(self)?;
-        let fields = validate_org_unit(input, today())?;
-        if let Some(p) = parent {
-            let parent_unit = load_unit(&w.tx, p)?;
-            if !parent_unit.is_open() {
-                return Err(rule_closed(&parent_unit));
-            }
-        }
-        check_org_code(&w.tx, fields.org_code.as_deref(), None)?;
-        let known: bool = w.tx.query_row(
-            "SELECT count(*) FROM org_unit_kinds WHERE code = ?1",
-            [&fields.kind],
-            |r| r.get::<_, i64>(0),
-        )? > 0;
-        if !known {
-            return Err(StoreError::NotFound {
-                entity: "unit_kind",
-                reference: fields.kind,
-            });
-        }
-        let id = new_id();
-        let stamp = w.stamp();
-        let valid_from = fields.valid_from.map(|d| d.to_string());
-        w.tx.execute(
-            "INSERT INTO org_units (id, parent_id, kind, name, org_code, valid_from, created_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![id.to_string(), parent.map(|p| p.to_string()), fields.kind, fields.name, fields.org_code, valid_from, stamp],
-        )?;
-        let changes: Vec<FieldChange> = [
-            FieldChange::new("parent_id", opt(parent.map(|p| p.to_string())), None),
-            FieldChange::new("kind", fields.kind.clone(), None),
-            FieldChange::new("name", fields.name.clone(), None),
-            FieldChange::new("org_code", opt(fields.org_code.clone()), None),
-            FieldChange::new("valid_from", opt(valid_from.clone()), None),
-        ]
-        .into_iter()
-        .filter(|c| !c.value.is_null())
-        .collect();
-        w.record(
-            "org_unit",
-            &id.to_string(),
-            "org_unit.create",
-            &changes,
-            &stamp,
-        )?;
-        event(
-            &mut w,
-            &id,
-            "create",
-            fields.valid_from,
-            (None, parent.copied()),
-            None,
-            (None, Some(&fields.name)),
-        )?;
+        let mut w = WriteTx::begin(self, Permission::EditUnits)?;
+        let id = create_unit_in(&mut w, parent, input)?;
         w.commit()?;
         self.get_unit(&id)
     }
 
     pub fn rename_unit(&mut self, id: &Uuid, name: &str, date: Option<&str>) -> Result<OrgUnit> {
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditUnits)?;
         let unit = load_unit(&w.tx, id)?;
         if !unit.is_open() {
             return Err(rule_closed(&unit));
@@ -459,7 +411,7 @@ impl Store {
 
     /// Sets or clears a unit's org code.
     pub fn set_org_code(&mut self, id: &Uuid, code: Option<&str>) -> Result<OrgUnit> {
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditUnits)?;
         let unit = load_unit(&w.tx, id)?;
         let probe = OrgUnitInput {
             name: unit.name.clone(),
@@ -486,7 +438,7 @@ impl Store {
         new_parent: &Uuid,
         date: Option<&str>,
     ) -> Result<OrgUnit> {
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditUnits)?;
         let unit = load_unit(&w.tx, id)?;
         let parent = load_unit(&w.tx, new_parent)?;
         if !unit.is_open() {
@@ -537,7 +489,7 @@ impl Store {
         target: &Uuid,
         date: Option<&str>,
     ) -> Result<OrgUnit> {
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditUnits)?;
         let target_unit = load_unit(&w.tx, target)?;
         if !target_unit.is_open() {
             return Err(rule_closed(&target_unit));
@@ -623,7 +575,7 @@ impl Store {
 
     /// Closes (dissolves) a unit that has no open sub-units and no active members left.
     pub fn close_unit(&mut self, id: &Uuid, date: Option<&str>) -> Result<OrgUnit> {
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditUnits)?;
         let unit = load_unit(&w.tx, id)?;
         if !unit.is_open() {
             return Err(rule_closed(&unit));
@@ -709,7 +661,7 @@ impl Store {
         values: &[(DenominatorKind, i64)],
         source: Option<&str>,
     ) -> Result<Vec<Denominator>> {
-        let mut w = WriteTx::begin(self)?;
+        let mut w = WriteTx::begin(self, Permission::EditUnits)?;
         load_unit(&w.tx, unit)?;
         let set = values
             .iter()
@@ -872,4 +824,65 @@ pub(crate) fn association_of(conn: &rusqlite::Connection, unit: &Uuid) -> Result
             entity: "org_unit",
             reference: unit.to_string(),
         })
+}
+
+/// Creates a unit inside a write transaction (also used by the first-run setup).
+pub(crate) fn create_unit_in(
+    w: &mut WriteTx<'_>,
+    parent: Option<&Uuid>,
+    input: &OrgUnitInput,
+) -> Result<Uuid> {
+    let fields = validate_org_unit(input, today())?;
+    if let Some(p) = parent {
+        let parent_unit = load_unit(&w.tx, p)?;
+        if !parent_unit.is_open() {
+            return Err(rule_closed(&parent_unit));
+        }
+    }
+    check_org_code(&w.tx, fields.org_code.as_deref(), None)?;
+    let known: bool = w.tx.query_row(
+        "SELECT count(*) FROM org_unit_kinds WHERE code = ?1",
+        [&fields.kind],
+        |r| r.get::<_, i64>(0),
+    )? > 0;
+    if !known {
+        return Err(StoreError::NotFound {
+            entity: "unit_kind",
+            reference: fields.kind,
+        });
+    }
+    let id = new_id();
+    let stamp = w.stamp();
+    let valid_from = fields.valid_from.map(|d| d.to_string());
+    w.tx.execute(
+        "INSERT INTO org_units (id, parent_id, kind, name, org_code, valid_from, created_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![id.to_string(), parent.map(|p| p.to_string()), fields.kind, fields.name, fields.org_code, valid_from, stamp],
+    )?;
+    let changes: Vec<FieldChange> = [
+        FieldChange::new("parent_id", opt(parent.map(|p| p.to_string())), None),
+        FieldChange::new("kind", fields.kind.clone(), None),
+        FieldChange::new("name", fields.name.clone(), None),
+        FieldChange::new("org_code", opt(fields.org_code.clone()), None),
+        FieldChange::new("valid_from", opt(valid_from.clone()), None),
+    ]
+    .into_iter()
+    .filter(|c| !c.value.is_null())
+    .collect();
+    w.record(
+        "org_unit",
+        &id.to_string(),
+        "org_unit.create",
+        &changes,
+        &stamp,
+    )?;
+    event(
+        w,
+        &id,
+        "create",
+        fields.valid_from,
+        (None, parent.copied()),
+        None,
+        (None, Some(&fields.name)),
+    )?;
+    Ok(id)
 }

@@ -76,6 +76,19 @@ const TABLES: &[EntityTable] = &[
         history: false,
     },
     EntityTable {
+        entity: "officer",
+        table: "officers",
+        fields: &[
+            "username",
+            "full_name",
+            "role",
+            "pin_hash",
+            "active",
+            "deleted",
+        ],
+        history: false,
+    },
+    EntityTable {
         entity: "member_status_event",
         table: "member_status_events",
         fields: &["member_id", "status", "effective_date", "note"],

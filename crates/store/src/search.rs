@@ -145,6 +145,7 @@ fn filters(
 impl Store {
     /// One page of members matching `q`, in name order.
     pub fn list_members(&self, q: &MemberQuery) -> Result<MemberPage> {
+        self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) };
         let cursor = match q.after.as_deref() {
             None => None,

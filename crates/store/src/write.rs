@@ -9,9 +9,10 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use khuyenhoc_domain::Hlc;
+use khuyenhoc_domain::{Hlc, Permission};
 
 use crate::error::Result;
+use crate::officers::authorize;
 use crate::open::Store;
 
 /// The format of outbox ops (distinct from the local schema number).
@@ -48,14 +49,18 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 impl<'s> WriteTx<'s> {
-    pub fn begin(store: &'s mut Store) -> Result<WriteTx<'s>> {
+    /// Starts a write that needs `permission`: the logged-in officer's role is read again inside
+    /// the transaction, so a role taken away by another program counts at once.
+    pub fn begin(store: &'s mut Store, permission: Permission) -> Result<WriteTx<'s>> {
         let Store {
             conn,
             device_id,
             author,
+            officer,
             ..
         } = store;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        authorize(&tx, officer.as_ref(), permission)?;
         let (next_seq, wall, counter): (i64, i64, i64) = tx.query_row(
             "SELECT next_seq, hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1",
             [],
