@@ -14,7 +14,21 @@ pub fn config(out_dir: &Path) -> Config {
 /// Writes every type the UI uses (and the types they refer to) into `out_dir`.
 pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     let cfg = config(out_dir);
-    crate::ApiError::export_all(&cfg)?;
-    crate::AppInfo::export_all(&cfg)?;
+    use crate::*;
+    ApiError::export_all(&cfg)?;
+    AppInfo::export_all(&cfg)?;
+    SessionState::export_all(&cfg)?;
+    SetupForm::export_all(&cfg)?;
+    UnitForm::export_all(&cfg)?;
+    Dashboard::export_all(&cfg)?;
+    MemberQueryForm::export_all(&cfg)?;
+    MemberPageView::export_all(&cfg)?;
+    MemberDetail::export_all(&cfg)?;
+    StatusForm::export_all(&cfg)?;
+    ImportPreviewView::export_all(&cfg)?;
+    ImportResultView::export_all(&cfg)?;
+    ImportProgress::export_all(&cfg)?;
+    ExportForm::export_all(&cfg)?;
+    FileResult::export_all(&cfg)?;
     Ok(())
 }

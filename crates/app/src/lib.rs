@@ -6,7 +6,18 @@
 
 pub mod bindings;
 mod error;
+mod files;
+mod members;
+mod session;
 mod state;
+mod units;
+mod views;
 
 pub use error::{ApiError, ApiResult, FieldMessage};
+pub use files::{
+    ExportForm, FileResult, ImportColumnView, ImportErrorView, ImportPreviewView, ImportProgress,
+    ImportResultView, ImportRowView,
+};
+pub use session::BACKUP_REMINDER_DAYS;
 pub use state::{App, AppInfo};
+pub use views::*;
