@@ -19,6 +19,9 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     AppInfo::export_all(&cfg)?;
     SessionState::export_all(&cfg)?;
     SetupForm::export_all(&cfg)?;
+    JoinForm::export_all(&cfg)?;
+    OfficerForm::export_all(&cfg)?;
+    OfficerView::export_all(&cfg)?;
     UnitForm::export_all(&cfg)?;
     Dashboard::export_all(&cfg)?;
     MemberQueryForm::export_all(&cfg)?;

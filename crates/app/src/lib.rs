@@ -8,6 +8,7 @@ pub mod bindings;
 mod error;
 mod files;
 mod members;
+mod officers;
 mod session;
 mod state;
 mod units;
@@ -18,6 +19,7 @@ pub use files::{
     ExportForm, FileResult, ImportColumnView, ImportErrorView, ImportPreviewView, ImportProgress,
     ImportResultView, ImportRowView,
 };
+pub use officers::OfficerForm;
 pub use session::BACKUP_REMINDER_DAYS;
 pub use state::{App, AppInfo};
 pub use views::*;

@@ -55,7 +55,20 @@ impl App {
                 after: given(&q.after),
             };
             let page = s.list_members(&query)?;
+            let total = if query.text.is_none() && query.after.is_none() {
+                let c = s.member_counts(query.unit.as_ref())?;
+                Some(match query.status {
+                    None => c.total,
+                    Some(MemberStatus::Active) => c.active,
+                    Some(MemberStatus::MovedAway) => c.moved_away,
+                    Some(MemberStatus::Left) => c.left,
+                    Some(MemberStatus::Deceased) => c.deceased,
+                } as u32)
+            } else {
+                None
+            };
             Ok(MemberPageView {
+                total,
                 rows: page
                     .members
                     .iter()

@@ -63,6 +63,20 @@ pub struct SessionState {
     pub days_since_backup: Option<i64>,
     /// True when a backup reminder should be shown (never backed up, or more than 7 days).
     pub backup_due: bool,
+    /// This laptop asked to join an existing commune and waits for its first sync.
+    pub join_pending: Option<JoinForm>,
+}
+
+/// "Join an existing commune" (a second laptop): where the commune's data will come from. The
+/// sync module enrolls this laptop and pulls the commune instead of creating a second one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct JoinForm {
+    /// The central server, e.g. `https://khuyenhoc.quangtri.gov.vn`.
+    pub server_url: String,
+    /// The commune's org code.
+    pub commune_code: String,
+    /// The enrolment code the chairperson got from the first laptop or the province.
+    pub enrolment_code: String,
 }
 
 /// The first-run form.
@@ -196,6 +210,9 @@ impl MemberRow {
 pub struct MemberPageView {
     pub rows: Vec<MemberRow>,
     pub next: Option<String>,
+    /// How many members the list holds in all: given on the first page of a list without
+    /// search text (a search shows its matches as they load).
+    pub total: Option<u32>,
 }
 
 /// The add/edit form of a member: every field as typed.

@@ -143,6 +143,23 @@ fn first_run_then_a_day_of_work() {
         })
         .unwrap();
     assert_eq!(only_thon2.rows.len(), 1);
+    assert_eq!(only_thon2.total, Some(1));
+    let first_page = app
+        .members_page(MemberQueryForm {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((first_page.rows.len(), first_page.total), (2, Some(4)));
+    let second_page = app
+        .members_page(MemberQueryForm {
+            limit: Some(2),
+            after: first_page.next.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(second_page.rows[0].full_name, "Trần Thị Bình");
+    assert_eq!((second_page.next, second_page.total), (None, None));
     assert_eq!(only_thon2.rows[0].birth.as_deref(), Some("15/03/1985"));
 
     // The citizen ID is shown masked and kept when the form leaves it empty.
@@ -287,4 +304,80 @@ fn messages_follow_the_chosen_language() {
         "{en:?}"
     );
     assert_eq!(app.session().unwrap().lang, "en", "kept on this laptop");
+}
+
+#[test]
+fn a_second_laptop_asks_to_join_instead_of_creating_a_commune() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path().join("khuyenhoc.db")).unwrap();
+    let err = app
+        .request_join(JoinForm {
+            server_url: "khuyenhoc".into(),
+            commune_code: "".into(),
+            enrolment_code: "123".into(),
+        })
+        .unwrap_err();
+    let fields: Vec<_> = err.fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(fields, ["server_url", "commune_code", "enrolment_code"]);
+    assert!(app.session().unwrap().join_pending.is_none());
+    let s = app
+        .request_join(JoinForm {
+            server_url: "https://khuyenhoc.quangtri.gov.vn/".into(),
+            commune_code: "26734".into(),
+            enrolment_code: "K7P-4QX".into(),
+        })
+        .unwrap();
+    let pending = s.join_pending.unwrap();
+    assert_eq!(pending.server_url, "https://khuyenhoc.quangtri.gov.vn");
+    assert!(!s.set_up, "no second commune is created");
+    assert_eq!(app.units().unwrap().len(), 0);
+}
+
+#[test]
+fn the_chairperson_adds_officers_whose_roles_the_core_enforces() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(dir.path().join("khuyenhoc.db")).unwrap();
+    let commune = app.setup(setup_form()).unwrap().commune.unwrap();
+    let quy = app
+        .officer_add(OfficerForm {
+            username: "quy".into(),
+            full_name: "Lê Văn Quý".into(),
+            role: "treasurer".into(),
+            pin: "3691".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        (quy.role_name.as_str(), quy.can_edit_members),
+        ("Thủ quỹ", false)
+    );
+    let err = app
+        .officer_add(OfficerForm {
+            username: "quy".into(),
+            full_name: "Người Khác".into(),
+            role: "viewer".into(),
+            pin: "3691".into(),
+        })
+        .unwrap_err();
+    assert_eq!(err.fields[0].field, "username");
+    assert_eq!(app.officers().unwrap().len(), 2);
+
+    app.logout().unwrap();
+    let s = app.login("quy".into(), "3691".into()).unwrap();
+    assert_eq!(s.officer.unwrap().role, "treasurer");
+    // The UI would hide the button; the core refuses anyway.
+    let err = app
+        .member_save(member(&commune.id, "Nguyễn Văn An"))
+        .unwrap_err();
+    assert_eq!(err.code, "forbidden");
+    assert!(err.message.contains("Thủ quỹ"), "{err:?}");
+    assert_eq!(
+        app.officer_set_role("quy".into(), "chairperson".into(), true)
+            .unwrap_err()
+            .code,
+        "forbidden"
+    );
+    app.change_pin("quy".into(), Some("3691".into()), "7531".into())
+        .unwrap();
+    app.logout().unwrap();
+    app.login("quy".into(), "7531".into()).unwrap();
 }

@@ -4,4 +4,9 @@ import type { MemberRow } from "./MemberRow";
 /**
  * A page of the members list; `next` fetches the following page.
  */
-export type MemberPageView = { rows: Array<MemberRow>, next: string | null, };
+export type MemberPageView = { rows: Array<MemberRow>, next: string | null, 
+/**
+ * How many members the list holds in all: given on the first page of a list without
+ * search text (a search shows its matches as they load).
+ */
+total: number | null, };
