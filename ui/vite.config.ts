@@ -1,0 +1,13 @@
+// Vite builds the UI into ui/dist, which the Tauri shell embeds (src-tauri/tauri.conf.json,
+// build.frontendDist). Vitest runs the unit tests in src/**/*.test.ts from the same config.
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [svelte()],
+  clearScreen: false,
+  // `npm run dev` for working on the UI in a browser; the desktop build needs no dev server.
+  server: { port: 5173, strictPort: true },
+  build: { outDir: "dist", emptyOutDir: true },
+  test: { include: ["src/**/*.test.ts"], environment: "node" },
+});
