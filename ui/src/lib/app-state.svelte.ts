@@ -1,0 +1,26 @@
+// The app's reactive state: the session (who is logged in, which commune), the language and
+// the screen on display. `tr` reads the language from here, so every text re-renders when the
+// officer switches language.
+
+import type { SessionState } from "./bindings/SessionState";
+import { isLang, setLang, t, type Key, type Lang } from "./i18n";
+
+export type Screen = "dashboard" | "units" | "members" | "import" | "files" | "officers" | "settings";
+
+export const app = $state<{ session: SessionState | null; lang: Lang; screen: Screen }>({
+  session: null,
+  lang: "vi",
+  screen: "dashboard",
+});
+
+/** Takes a fresh session from the core (after login, logout, setup, language change). */
+export function applySession(s: SessionState): void {
+  app.session = s;
+  const lang = isLang(s.lang) ? s.lang : "vi";
+  app.lang = lang;
+  setLang(lang);
+}
+
+export function tr(key: Key, params: Record<string, string | number> = {}): string {
+  return t(key, params, app.lang);
+}
