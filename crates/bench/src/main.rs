@@ -186,7 +186,59 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// `khuyenhoc-bench make-db PATH [MEMBERS]`: a set-up register for the desktop benchmark — a
+/// commune with ten branches, the chairperson `bench` (PIN 2580) and MEMBERS generated members.
+fn make_db(path: &Path, n: usize) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let csv = dir.path().join("hoi-vien.csv");
+    write_csv(&csv, n)?;
+    let mut store = Store::open(path, OpenOptions::default())?;
+    let setup = store.setup_commune(&khuyenhoc_store::CommuneSetup {
+        province_name: "Hội Khuyến học tỉnh Quảng Trị".into(),
+        province_code: Some("44".into()),
+        commune_name: "Hội Khuyến học xã Tân Hòa".into(),
+        commune_code: Some("26734".into()),
+        officer: khuyenhoc_domain::OfficerInput {
+            username: "bench".into(),
+            full_name: "Cán bộ Đo Đạc".into(),
+            role: "chairperson".into(),
+            pin: "2580".into(),
+        },
+    })?;
+    for b in names::BRANCHES {
+        store.create_unit(
+            Some(&setup.commune.id),
+            &OrgUnitInput {
+                name: format!("Chi hội {b}"),
+                kind: "branch".into(),
+                org_code: None,
+                valid_from: None,
+            },
+        )?;
+    }
+    let preview = store.preview_import(&csv, &setup.commune.id, &Default::default())?;
+    let outcome = store.commit_import(&preview, Default::default(), &mut |_, _| {})?;
+    println!(
+        "{}: {} members, officer bench / PIN 2580",
+        path.display(),
+        outcome.added
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("make-db") {
+        let path = args
+            .get(2)
+            .ok_or_else(|| anyhow::anyhow!("usage: make-db PATH [MEMBERS]"))?;
+        let n = args
+            .get(3)
+            .map(|a| a.replace(['.', ','], "").parse())
+            .transpose()?
+            .unwrap_or(100_000);
+        return make_db(Path::new(path), n);
+    }
     let n: usize = std::env::args()
         .nth(1)
         .map(|a| a.replace(['.', ','], "").parse())
