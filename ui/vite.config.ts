@@ -8,6 +8,7 @@ export default defineConfig({
   clearScreen: false,
   // `npm run dev` for working on the UI in a browser; the desktop build needs no dev server.
   server: { port: 5173, strictPort: true },
+  // `npm run build` writes into .dist-build, then sync-dist.mjs moves only what changed to dist/.
   build: { outDir: "dist", emptyOutDir: true },
   test: { include: ["src/**/*.test.ts"], environment: "node" },
 });

@@ -8,6 +8,7 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/0002_org_units.sql")),
     M::up(include_str!("../../../migrations/0003_members.sql")),
     M::up(include_str!("../../../migrations/0004_officers.sql")),
+    M::up(include_str!("../../../migrations/0005_member_counts.sql")),
 ];
 
 /// The newest schema this build knows.

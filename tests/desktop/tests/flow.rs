@@ -1,0 +1,238 @@
+//! An officer's first day through the real app: first run, a wrong field and its message,
+//! branches, members, search without tone marks, an `.xlsx` import with a wrong row, a restart
+//! with everything still there, and a role that may not edit. Saves screenshots of the main
+//! screens into docs/screenshots/.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fantoccini::Locator;
+use khuyenhoc_desktop_e2e::Desktop;
+
+fn shot_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../docs/screenshots/{name}.png"))
+}
+
+async fn screenshot(app: &Desktop, name: &str) {
+    let png = app.client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let path = shot_path(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, png).unwrap();
+}
+
+async fn type_into(app: &Desktop, testid: &str, text: &str) {
+    let e = app.by_testid(testid).await;
+    e.clear().await.unwrap();
+    if text.is_empty() {
+        // A key press, so the page hears an input event: a space, then Backspace.
+        e.send_keys(" \u{E003}").await.unwrap();
+    } else {
+        e.send_keys(text).await.unwrap();
+    }
+}
+
+async fn click(app: &Desktop, testid: &str) {
+    let element = app.by_testid(testid).await;
+    // Into the middle of its scrolling pane first (WebKitWebDriver does not scroll nested panes).
+    let arg = serde_json::to_value(&element).unwrap();
+    app.client
+        .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+        .await
+        .unwrap();
+    if let Err(e) = element.click().await {
+        screenshot(app, "failed").await;
+        panic!("clicking [data-testid={testid}]: {e} (docs/screenshots/failed.png)");
+    }
+}
+
+/// The names in the member list, once they equal `want`.
+async fn wait_rows(app: &Desktop, want: &[&str]) {
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    let mut names: Vec<String> = Vec::new();
+    while std::time::Instant::now() < end {
+        // The rows' text as the page holds it (WebDriver's "visible text" of rows inside the
+        // virtualised list's transformed box comes back empty in WebKit).
+        names = app
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll('[data-testid=member-row] .name')).map(e => e.textContent)",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        if names == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(app, "failed").await;
+    panic!("the member list shows {names:?}, want {want:?} (docs/screenshots/failed.png)");
+}
+
+async fn select_label(app: &Desktop, testid: &str, label: &str) {
+    let e = app.by_testid(testid).await;
+    // Options are indented with no-break spaces by depth; match on the name itself.
+    let options = e.find_all(Locator::Css("option")).await.unwrap();
+    for o in options {
+        let text = o.text().await.unwrap_or_default();
+        if text.trim_start_matches('\u{a0}').trim() == label {
+            o.click().await.unwrap();
+            return;
+        }
+    }
+    panic!("no option {label:?} in [data-testid={testid}]");
+}
+
+fn write_member_list(path: &Path) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .write(0, 0, "DANH SÁCH HỘI VIÊN CHI HỘI THÔN 2")
+        .unwrap();
+    for (c, h) in ["STT", "Họ và tên", "Năm sinh", "Số điện thoại"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write(2, c as u16, *h).unwrap();
+    }
+    let rows = [
+        ["1", "Phạm Văn Cường", "1972", "0912345679"],
+        ["2", "Hoàng Thị Dung", "1968", ""],
+        ["3", "Võ Văn Em", "2099", ""],
+    ];
+    for (i, r) in rows.iter().enumerate() {
+        for (c, v) in r.iter().enumerate() {
+            sheet.write(3 + i as u32, c as u16, *v).unwrap();
+        }
+    }
+    book.save(path).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officers_first_day_survives_a_restart() {
+    // A fixed folder (emptied first), so the paths on screen and in the screenshots are stable.
+    let work = std::env::temp_dir()
+        .join("khuyenhoc-e2e")
+        .join("flow-files");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let db = work.join("xa-tan-hoa.db");
+    let list = work.join("danh-sach-thon-2.xlsx");
+    write_member_list(&list);
+    let env = |db: &Path| {
+        let db = db.to_path_buf();
+        move |_: &Path| vec![("KHUYENHOC_DB", OsString::from(db))]
+    };
+
+    {
+        let app = Desktop::start("flow-first-day", env(&db)).await;
+        app.by_testid("first-run").await;
+        screenshot(&app, "first-run").await;
+
+        // First run: the commune and its chairperson; a weak PIN gets its message first.
+        type_into(&app, "field-province_name", "Hội Khuyến học tỉnh Quảng Trị").await;
+        type_into(&app, "field-commune_name", "Hội Khuyến học xã Tân Hòa").await;
+        type_into(&app, "field-commune_code", "26734").await;
+        type_into(&app, "field-full_name", "Trần Thị Lan").await;
+        type_into(&app, "field-username", "lan").await;
+        type_into(&app, "field-pin", "1234").await;
+        type_into(&app, "field-pin2", "1234").await;
+        click(&app, "setup-submit").await;
+        let message = app.text("error-pin").await;
+        assert!(message.contains("dễ đoán"), "{message}");
+        type_into(&app, "field-pin", "2580").await;
+        type_into(&app, "field-pin2", "2580").await;
+        click(&app, "setup-submit").await;
+        app.wait_text("officer-name", "Trần Thị Lan").await;
+        app.by_testid("dashboard").await;
+
+        // Two branches under the commune.
+        click(&app, "nav-units").await;
+        for name in ["Chi hội Thôn 1", "Chi hội Thôn 2"] {
+            app.client
+                .wait()
+                .for_element(Locator::Css(
+                    "[data-unit-name=\"Hội Khuyến học xã Tân Hòa\"]",
+                ))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            click(&app, "unit-add").await;
+            type_into(&app, "field-name", name).await;
+            click(&app, "unit-submit").await;
+            app.wait_text("unit-message", &format!("Đã thêm {name}."))
+                .await;
+        }
+        screenshot(&app, "units").await;
+
+        // A member with a wrong date of birth gets the message under that field; fixed, saved.
+        click(&app, "nav-members").await;
+        click(&app, "member-add").await;
+        type_into(&app, "field-full_name", "Nguyễn Văn An").await;
+        select_label(&app, "field-unit_id", "Chi hội Thôn 1").await;
+        type_into(&app, "field-birth", "31/02/1985").await;
+        click(&app, "member-save").await;
+        let message = app.text("error-birth").await;
+        assert!(message.to_lowercase().contains("ngày sinh"), "{message}");
+        type_into(&app, "field-birth", "15/03/1985").await;
+        click(&app, "member-save").await;
+        wait_rows(&app, &["Nguyễn Văn An"]).await;
+        for name in ["Lê Đức Anh", "Trần Thị Bình"] {
+            click(&app, "member-add").await;
+            type_into(&app, "field-full_name", name).await;
+            click(&app, "member-save").await;
+        }
+        // Sorted by given name: An, Anh, Bình.
+        wait_rows(&app, &["Nguyễn Văn An", "Lê Đức Anh", "Trần Thị Bình"]).await;
+
+        // Search without tone marks; đ is d.
+        type_into(&app, "member-search", "duc").await;
+        wait_rows(&app, &["Lê Đức Anh"]).await;
+        type_into(&app, "member-search", "nguyen an").await;
+        wait_rows(&app, &["Nguyễn Văn An"]).await;
+        type_into(&app, "member-search", "").await;
+        wait_rows(&app, &["Nguyễn Văn An", "Lê Đức Anh", "Trần Thị Bình"]).await;
+        app.wait_text("member-count", "3 hội viên").await;
+        screenshot(&app, "members").await;
+
+        // Import an .xlsx into Thôn 2: preview with the wrong row named, then commit the rest.
+        click(&app, "nav-import").await;
+        type_into(&app, "import-path", &list.display().to_string()).await;
+        select_label(&app, "import-unit", "Chi hội Thôn 2").await;
+        click(&app, "import-preview").await;
+        let summary = app.text("import-summary").await;
+        assert!(summary.contains("2 người mới"), "{summary}");
+        let errors = app.text("import-errors").await;
+        assert!(errors.contains("Dòng 6"), "{errors}");
+        screenshot(&app, "import").await;
+        click(&app, "import-skip").await;
+        click(&app, "import-commit").await;
+        let result = app.text("import-result").await;
+        assert!(result.starts_with("Đã nhập 2 hội viên"), "{result}");
+
+        click(&app, "nav-dashboard").await;
+        app.wait_text("members-active", "5").await;
+        screenshot(&app, "dashboard").await;
+    }
+
+    // Restarted: the login screen, then everything is still there.
+    let app = Desktop::start("flow-restart", env(&db)).await;
+    app.by_testid("login").await;
+    type_into(&app, "field-login-username", "lan").await;
+    type_into(&app, "field-login-pin", "0000").await;
+    click(&app, "login-submit").await;
+    assert!(app.text("login-error").await.contains("không đúng"));
+    type_into(&app, "field-login-pin", "2580").await;
+    click(&app, "login-submit").await;
+    click(&app, "nav-members").await;
+    app.wait_text("member-count", "5 hội viên").await;
+    type_into(&app, "member-search", "cuong").await;
+    wait_rows(&app, &["Phạm Văn Cường"]).await;
+    let _ = std::fs::remove_dir_all(&work);
+}
