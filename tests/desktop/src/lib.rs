@@ -367,10 +367,14 @@ impl Drop for Desktop {
     /// stops tauri-driver with SIGTERM, on which it stops WebKitWebDriver.
     fn drop(&mut self) {
         let _ = http(self.port, "DELETE", &format!("/session/{}", self.session));
+        // SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver too.
+        #[cfg(unix)]
         // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
         unsafe {
             libc::kill(self.driver.id() as libc::pid_t, libc::SIGTERM);
         }
+        #[cfg(not(unix))]
+        let _ = self.driver.kill();
         let end = Instant::now() + Duration::from_secs(10);
         while Instant::now() < end {
             if let Ok(Some(_)) = self.driver.try_wait() {
