@@ -316,6 +316,33 @@ impl Desktop {
         }
     }
 
+    /// A screenshot of the page as it is now. WebKit's snapshot is of the last frame painted,
+    /// which may be older than the DOM the test just read: wait for two animation frames (one
+    /// painted after the last change), then until two screenshots in a row are the same.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        let painted = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await
+            .expect("waiting for a painted frame");
+        assert_eq!(painted, serde_json::Value::Bool(true));
+        let mut last = self.client.screenshot().await.expect("screenshot");
+        let end = Instant::now() + APP_DEADLINE;
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let now = self.client.screenshot().await.expect("screenshot");
+            if now == last {
+                return now;
+            }
+            assert!(Instant::now() < end, "the page never stopped changing");
+            last = now;
+        }
+    }
+
     /// Whether an element `testid` exists right now.
     pub async fn has(&self, testid: &str) -> bool {
         let css = format!("[data-testid=\"{testid}\"]");
@@ -340,10 +367,14 @@ impl Drop for Desktop {
     /// stops tauri-driver with SIGTERM, on which it stops WebKitWebDriver.
     fn drop(&mut self) {
         let _ = http(self.port, "DELETE", &format!("/session/{}", self.session));
+        // SIGTERM, not SIGKILL: tauri-driver then stops WebKitWebDriver too.
+        #[cfg(unix)]
         // SAFETY: kill(2) on the pid of our own child, which has not been waited for yet.
         unsafe {
             libc::kill(self.driver.id() as libc::pid_t, libc::SIGTERM);
         }
+        #[cfg(not(unix))]
+        let _ = self.driver.kill();
         let end = Instant::now() + Duration::from_secs(10);
         while Instant::now() < end {
             if let Ok(Some(_)) = self.driver.try_wait() {

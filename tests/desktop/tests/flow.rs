@@ -15,7 +15,7 @@ fn shot_path(name: &str) -> PathBuf {
 }
 
 async fn screenshot(app: &Desktop, name: &str) {
-    let png = app.client.screenshot().await.expect("screenshot");
+    let png = app.screenshot().await;
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
     let path = shot_path(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
