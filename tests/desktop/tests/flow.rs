@@ -22,29 +22,60 @@ async fn screenshot(app: &Desktop, name: &str) {
     std::fs::write(path, png).unwrap();
 }
 
-async fn type_into(app: &Desktop, testid: &str, text: &str) {
-    let e = app.by_testid(testid).await;
-    e.clear().await.unwrap();
-    if text.is_empty() {
-        // A key press, so the page hears an input event: a space, then Backspace.
-        e.send_keys(" \u{E003}").await.unwrap();
-    } else {
-        e.send_keys(text).await.unwrap();
+/// Retries `action` on a fresh lookup of `testid` while the page replaces the element under
+/// it (a re-rendered form): WebDriver then answers "stale element".
+async fn with_element<F, Fut>(app: &Desktop, testid: &str, mut action: F)
+where
+    F: FnMut(fantoccini::elements::Element) -> Fut,
+    Fut: std::future::Future<Output = Result<(), fantoccini::error::CmdError>>,
+{
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let element = app.by_testid(testid).await;
+        match action(element).await {
+            Ok(()) => return,
+            Err(e)
+                if std::time::Instant::now() < end
+                    && format!("{e:?}").contains("StaleElementReference") =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => {
+                screenshot(app, "failed").await;
+                panic!("[data-testid={testid}]: {e} (docs/screenshots/failed.png)");
+            }
+        }
     }
 }
 
+async fn type_into(app: &Desktop, testid: &str, text: &str) {
+    with_element(app, testid, |e| async move {
+        e.clear().await?;
+        if text.is_empty() {
+            // A key press, so the page hears an input event: a space, then Backspace.
+            e.send_keys(" \u{E003}").await
+        } else {
+            e.send_keys(text).await
+        }
+    })
+    .await
+}
+
 async fn click(app: &Desktop, testid: &str) {
-    let element = app.by_testid(testid).await;
-    // Into the middle of its scrolling pane first (WebKitWebDriver does not scroll nested panes).
-    let arg = serde_json::to_value(&element).unwrap();
-    app.client
-        .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
-        .await
-        .unwrap();
-    if let Err(e) = element.click().await {
-        screenshot(app, "failed").await;
-        panic!("clicking [data-testid={testid}]: {e} (docs/screenshots/failed.png)");
-    }
+    let client = app.client.clone();
+    with_element(app, testid, |e| {
+        let client = client.clone();
+        async move {
+            // Into the middle of its scrolling pane first (WebKitWebDriver does not scroll
+            // nested panes).
+            let arg = serde_json::to_value(&e).expect("an element serialises");
+            client
+                .execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg])
+                .await?;
+            e.click().await
+        }
+    })
+    .await
 }
 
 /// The names in the member list, once they equal `want`.
@@ -182,11 +213,15 @@ async fn an_officers_first_day_survives_a_restart() {
         assert!(message.to_lowercase().contains("ngày sinh"), "{message}");
         type_into(&app, "field-birth", "15/03/1985").await;
         click(&app, "member-save").await;
+        let added = "Đã thêm Nguyễn Văn An. Nhập người tiếp theo, hoặc đóng (Esc).";
+        app.wait_text("member-added", added).await;
         wait_rows(&app, &["Nguyễn Văn An"]).await;
+        // The form is empty again for the next person of the list.
         for name in ["Lê Đức Anh", "Trần Thị Bình"] {
-            click(&app, "member-add").await;
             type_into(&app, "field-full_name", name).await;
             click(&app, "member-save").await;
+            let added = format!("Đã thêm {name}. Nhập người tiếp theo, hoặc đóng (Esc).");
+            app.wait_text("member-added", &added).await;
         }
         // Sorted by given name: An, Anh, Bình.
         wait_rows(&app, &["Nguyễn Văn An", "Lê Đức Anh", "Trần Thị Bình"]).await;
