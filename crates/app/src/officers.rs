@@ -3,7 +3,8 @@
 use serde::Deserialize;
 use ts_rs::TS;
 
-use khuyenhoc_domain::{FieldError, OfficerInput, Role, ValidationErrors};
+use khuyenhoc_domain::officer::parse_role;
+use khuyenhoc_domain::{OfficerInput, Role, ValidationErrors};
 use khuyenhoc_store::StoreError;
 
 use crate::error::ApiResult;
@@ -21,14 +22,7 @@ pub struct OfficerForm {
 }
 
 fn role_of(code: &str) -> Result<Role, StoreError> {
-    Role::parse(code).ok_or_else(|| {
-        StoreError::Invalid(ValidationErrors(vec![FieldError::new(
-            "role",
-            "invalid_role",
-            "Chức danh phải là Chủ tịch, Thư ký, Thủ quỹ hoặc Chỉ xem.",
-            "The role must be chairperson, secretary, treasurer or viewer.",
-        )]))
-    })
+    parse_role(code).map_err(|e| StoreError::Invalid(ValidationErrors(vec![e])))
 }
 
 impl App {

@@ -28,9 +28,15 @@ fn create_commune(store: &mut Store) -> Result<uuid::Uuid> {
             valid_from: None,
         },
     )?;
+    create_branches(store, &commune.id)?;
+    Ok(commune.id)
+}
+
+/// The ten generated branches under `commune`.
+fn create_branches(store: &mut Store, commune: &uuid::Uuid) -> Result<()> {
     for b in names::BRANCHES {
         store.create_unit(
-            Some(&commune.id),
+            Some(commune),
             &OrgUnitInput {
                 name: format!("Chi hội {b}"),
                 kind: "branch".into(),
@@ -39,7 +45,7 @@ fn create_commune(store: &mut Store) -> Result<uuid::Uuid> {
             },
         )?;
     }
-    Ok(commune.id)
+    Ok(())
 }
 
 fn write_csv(path: &Path, n: usize) -> Result<()> {
@@ -205,17 +211,7 @@ fn make_db(path: &Path, n: usize) -> Result<()> {
             pin: "2580".into(),
         },
     })?;
-    for b in names::BRANCHES {
-        store.create_unit(
-            Some(&setup.commune.id),
-            &OrgUnitInput {
-                name: format!("Chi hội {b}"),
-                kind: "branch".into(),
-                org_code: None,
-                valid_from: None,
-            },
-        )?;
-    }
+    create_branches(&mut store, &setup.commune.id)?;
     let preview = store.preview_import(&csv, &setup.commune.id, &Default::default())?;
     let outcome = store.commit_import(&preview, Default::default(), &mut |_, _| {})?;
     println!(

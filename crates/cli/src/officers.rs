@@ -102,16 +102,8 @@ pub fn run(ctx: &Ctx, command: OfficersCommand) -> Result<(), StoreError> {
             role,
             inactive,
         } => {
-            let parsed = Role::parse(&role).ok_or_else(|| {
-                StoreError::Invalid(khuyenhoc_domain::ValidationErrors(vec![
-                    khuyenhoc_domain::FieldError::new(
-                        "role",
-                        "invalid_role",
-                        "Chức danh phải là Chủ tịch, Thư ký, Thủ quỹ hoặc Chỉ xem.",
-                        "The role must be chairperson, secretary, treasurer or viewer.",
-                    ),
-                ]))
-            })?;
+            let parsed = khuyenhoc_domain::officer::parse_role(&role)
+                .map_err(|e| StoreError::Invalid(khuyenhoc_domain::ValidationErrors(vec![e])))?;
             let officer = store.set_officer_role(&username, parsed, !inactive)?;
             let human = format!(
                 "{}: {}{}.",

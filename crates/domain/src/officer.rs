@@ -177,15 +177,13 @@ pub fn validate_officer(input: &OfficerInput) -> Result<OfficerFields, Validatio
             "The full name is longer than 100 characters.",
         ));
     }
-    let role = Role::parse(&input.role);
-    if role.is_none() {
-        errors.push(FieldError::new(
-            "role",
-            "invalid_role",
-            "Chức danh phải là Chủ tịch, Thư ký, Thủ quỹ hoặc Chỉ xem.",
-            "The role must be chairperson, secretary, treasurer or viewer.",
-        ));
-    }
+    let role = match parse_role(&input.role) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
     if let Err(e) = check_pin(&input.pin, "pin") {
         errors.push(e);
     }
@@ -199,6 +197,18 @@ pub fn validate_officer(input: &OfficerInput) -> Result<OfficerFields, Validatio
     } else {
         Err(ValidationErrors(errors))
     }
+}
+
+/// A role from its code or Vietnamese name; the error names the `role` field.
+pub fn parse_role(text: &str) -> Result<Role, FieldError> {
+    Role::parse(text).ok_or_else(|| {
+        FieldError::new(
+            "role",
+            "invalid_role",
+            "Chức danh phải là Chủ tịch, Thư ký, Thủ quỹ hoặc Chỉ xem.",
+            "The role must be chairperson, secretary, treasurer or viewer.",
+        )
+    })
 }
 
 /// Login names: 3 to 32 letters without tone marks, digits, `.`, `_` or `-`, lower case.
