@@ -245,8 +245,9 @@ impl App {
         let restored = Store::restore(&db, &PathBuf::from(&path), &ConnectOptions::default());
         let reopened = Store::open(&db, Default::default()).map_err(err)?;
         *guard = reopened;
-        let report = restored.map_err(err)?;
+        // The placeholder is closed now; its folder goes whether or not the restore worked.
         let _ = std::fs::remove_dir_all(&placeholder_dir);
+        let report = restored.map_err(err)?;
         Ok(FileResult {
             path,
             members: report.restored.members as u32,
