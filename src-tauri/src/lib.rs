@@ -167,7 +167,10 @@ mod tests {
             let shell = shell.clone();
             std::thread::spawn(move || shell.app().map(|a| a.info().unwrap().database))
         };
-        assert!(!waiting.is_finished() || shell.0.get().is_some());
+        assert!(
+            shell.0.get().is_none(),
+            "nothing is open before finish_open"
+        );
         shell.finish_open(&db);
         assert_eq!(waiting.join().unwrap().unwrap(), db.display().to_string());
     }

@@ -95,7 +95,15 @@ fn first_run_creates_the_commune_and_a_chairperson() {
             r.get(0)
         })
         .unwrap();
-    assert!(outbox.contains("officer") || outbox.contains("lan"));
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM outbox WHERE intent = 'officer.create'"
+        ),
+        1,
+        "the first officer is an op for the other laptops"
+    );
+    assert!(outbox.contains("$argon2id$"), "the op carries the hash");
     assert!(!outbox.contains("\"2580\""));
 
     // A second setup is refused and changes nothing.
