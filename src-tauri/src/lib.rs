@@ -9,7 +9,7 @@
 
 mod command_names;
 mod commands;
-mod paths;
+mod rendering;
 
 use khuyenhoc_app::{ApiError, ApiResult, App};
 use std::sync::OnceLock;
@@ -17,7 +17,8 @@ use std::sync::OnceLock;
 use tauri::Manager;
 
 pub use command_names::COMMANDS;
-pub use paths::{DB_ENV, database_path, default_database_path};
+pub use khuyenhoc_app::{DB_ENV, database_path, default_database_path};
+pub use rendering::{GPU_ENV, WEBKIT_COMPOSITING_ENV, choose_compositing};
 
 /// The label of the one window (tauri.conf.json, capabilities/default.json).
 pub const MAIN_WINDOW: &str = "main";

@@ -4,5 +4,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // SAFETY: first thing in main, before any other thread is started.
+    unsafe { khuyenhoc_desktop::choose_compositing() };
     khuyenhoc_desktop::run();
 }

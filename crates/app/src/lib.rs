@@ -19,6 +19,8 @@ pub use files::{
     ExportForm, FileResult, ImportColumnView, ImportErrorView, ImportPreviewView, ImportProgress,
     ImportResultView, ImportRowView,
 };
+/// Where the officer's database lives (shared with the CLI).
+pub use khuyenhoc_store::{DB_ENV, database_path, default_database_path};
 pub use officers::OfficerForm;
 pub use session::BACKUP_REMINDER_DAYS;
 pub use state::{App, AppInfo};

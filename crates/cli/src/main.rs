@@ -22,14 +22,6 @@ use khuyenhoc_store::{ConnectOptions, OpenOptions, Store, StoreError};
 use args::{Cli, Command};
 use output::Out;
 
-/// The per-user database the desktop app uses too: `<data dir>/vn.khuyenhoc.desktop/khuyenhoc.db`.
-pub fn default_db_path() -> PathBuf {
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("vn.khuyenhoc.desktop")
-        .join("khuyenhoc.db")
-}
-
 pub struct Ctx {
     pub db: PathBuf,
     pub create_on_status: bool,
@@ -84,7 +76,10 @@ fn main() -> ExitCode {
         // Only the default database is created by just looking at it; a --db path that does
         // not exist is more likely a typo than a wish for a new empty register.
         create_on_status: cli.db.is_none(),
-        db: cli.db.clone().unwrap_or_else(default_db_path),
+        db: cli
+            .db
+            .clone()
+            .unwrap_or_else(khuyenhoc_store::default_database_path),
         user: cli.user.clone(),
         out: Out {
             json: cli.json,

@@ -15,6 +15,7 @@ mod officers;
 mod open;
 mod org_units;
 mod outbox;
+mod paths;
 mod remote;
 mod search;
 mod write;
@@ -33,6 +34,7 @@ pub use officers::{CommuneSetup, LOCKOUT_MS, MAX_PIN_FAILURES, Officer, SetupOut
 pub use open::{MigrationReport, OpenOptions, Store};
 pub use org_units::{Denominator, OrgUnit, UnitEvent, UnitKind};
 pub use outbox::{Op, OpField, OutboxStats};
+pub use paths::{DB_ENV, database_path, default_database_path};
 pub use remote::ApplyReport;
 pub use search::{MemberCounts, MemberPage, MemberQuery};
 pub use write::{FieldChange, OP_FORMAT};

@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 
 pub use fantoccini::{Client, Locator};
 
+#[cfg(target_os = "linux")]
+pub mod procs;
+#[cfg(unix)]
+pub mod x11;
+
 /// How long the app may take to show something (software rendering on 2 cores is slow).
 pub const APP_DEADLINE: Duration = Duration::from_secs(60);
 
@@ -316,9 +321,10 @@ impl Desktop {
         }
     }
 
-    /// A screenshot of the page as it is now. WebKit's snapshot is of the last frame painted,
-    /// which may be older than the DOM the test just read: wait for two animation frames (one
-    /// painted after the last change), then until two screenshots in a row are the same.
+    /// A screenshot of the app's window as it is now (taken from the X server: see [`x11`]).
+    /// Waits for two animation frames (one painted after the last change), then until two
+    /// captures in a row are the same.
+    #[cfg(target_os = "linux")]
     pub async fn screenshot(&self) -> Vec<u8> {
         let painted = self
             .client
@@ -330,11 +336,18 @@ impl Desktop {
             .await
             .expect("waiting for a painted frame");
         assert_eq!(painted, serde_json::Value::Bool(true));
-        let mut last = self.client.screenshot().await.expect("screenshot");
+        let pid = self.app_pid();
+        let capture = || async move {
+            poll("the app's window on screen", APP_DEADLINE, || async {
+                x11::capture_window_of(pid)
+            })
+            .await
+        };
+        let mut last = capture().await;
         let end = Instant::now() + APP_DEADLINE;
         loop {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let now = self.client.screenshot().await.expect("screenshot");
+            let now = capture().await;
             if now == last {
                 return now;
             }
@@ -343,10 +356,62 @@ impl Desktop {
         }
     }
 
+    /// This test's processes (the app and WebKit's), by the private session bus they share.
+    #[cfg(target_os = "linux")]
+    fn processes(&self) -> Vec<procs::Proc> {
+        let bus = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "DBUS_SESSION_BUS_ADDRESS")
+            .map(|(_, v)| v.to_string_lossy().into_owned())
+            .expect("every Desktop has its own bus");
+        procs::on_bus(&bus)
+    }
+
+    /// The process id of the app this session drives.
+    #[cfg(target_os = "linux")]
+    pub fn app_pid(&self) -> u32 {
+        let binary = app_binary();
+        let binary = std::fs::canonicalize(&binary).unwrap_or(binary);
+        self.processes()
+            .into_iter()
+            .filter(|p| p.exe.as_deref() == Some(binary.as_path()))
+            .map(|p| p.pid)
+            .max()
+            .expect("the app's process was not found")
+    }
+
     /// Whether an element `testid` exists right now.
     pub async fn has(&self, testid: &str) -> bool {
         let css = format!("[data-testid=\"{testid}\"]");
         self.client.find(Locator::Css(&css)).await.is_ok()
+    }
+
+    /// Whether the page has the keyboard focus (`document.hasFocus()`).
+    pub async fn page_has_focus(&self) -> bool {
+        self.client
+            .execute("return document.hasFocus()", vec![])
+            .await
+            .expect("document.hasFocus()")
+            .as_bool()
+            .expect("a boolean")
+    }
+
+    /// Moves the X keyboard focus off the app's window, as switching to another program would.
+    #[cfg(unix)]
+    pub fn focus_elsewhere(&self) {
+        x11::focus_root();
+    }
+
+    /// The starting environment of each web process the app started: what WebKit's page
+    /// rendering actually ran with.
+    #[cfg(target_os = "linux")]
+    pub fn web_process_environments(&self) -> Vec<Vec<(String, String)>> {
+        self.processes()
+            .into_iter()
+            .filter(|p| p.comm == "WebKitWebProces")
+            .map(|p| p.env)
+            .collect()
     }
 
     /// Starts the app binary again, directly, in the same environment (a second launch).

@@ -5,10 +5,13 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-use khuyenhoc_desktop_e2e::{Desktop, wait_exit};
+use khuyenhoc_desktop_e2e::{Desktop, poll, wait_exit};
 
 /// The version every crate of the workspace has, the app's included.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// WebKitGTK's switch for GPU compositing, which the app turns off (src-tauri/src/rendering.rs).
+const WEBKIT_COMPOSITING_ENV: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
 
 fn screenshot_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots/start.png")
@@ -65,11 +68,42 @@ async fn first_screen_shows_version_and_the_database_it_opened() {
     app.wait_text("app-subtitle", "Sổ Hội Khuyến học xã, phường")
         .await;
 
+    // Pages are drawn without GPU compositing (src-tauri/src/rendering.rs): the web processes
+    // run with WebKit's switch, which nothing in the test's environment sets.
+    assert!(
+        !app.env.iter().any(|(k, _)| k == WEBKIT_COMPOSITING_ENV),
+        "the test itself set WebKit's compositing switch"
+    );
+    let web = app.web_process_environments();
+    assert!(!web.is_empty(), "no web process of this app was found");
+    for vars in &web {
+        assert!(
+            vars.iter()
+                .any(|(k, v)| k == WEBKIT_COMPOSITING_ENV && v == "1"),
+            "a web process runs with GPU compositing"
+        );
+    }
+
+    // The officer switches to another program: the page loses the keyboard focus.
+    app.focus_elsewhere();
+    poll(
+        "the page to lose the focus",
+        Duration::from_secs(10),
+        || async { (!app.page_has_focus().await).then_some(()) },
+    )
+    .await;
     // A second launch hands over to the running app (single-instance) and exits at once…
     let mut second = app.launch_again();
     let status = wait_exit(&mut second, Duration::from_secs(30))
         .expect("a second launch kept running: the single-instance plugin did not stop it");
     assert!(status.success(), "the second launch exited with {status}");
+    // …and the running window comes to the front with the focus.
+    poll(
+        "the window to take the focus",
+        Duration::from_secs(10),
+        || async { app.page_has_focus().await.then_some(()) },
+    )
+    .await;
     // …and the first one goes on answering.
     assert_eq!(app.text("app-version").await, VERSION);
     let again = app

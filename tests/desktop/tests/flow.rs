@@ -1,14 +1,14 @@
 //! An officer's first day through the real app: first run, a wrong field and its message,
-//! branches, members, search without tone marks, an `.xlsx` import with a wrong row, a restart
-//! with everything still there, and a role that may not edit. Saves screenshots of the main
-//! screens into docs/screenshots/.
+//! branches, members, search without tone marks, an `.xlsx` import with a wrong row, a group
+//! moved and two branches merged, a restart with everything still there, and a role that may not
+//! edit. Saves screenshots of the main screens into docs/screenshots/.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use fantoccini::Locator;
-use khuyenhoc_desktop_e2e::Desktop;
+use khuyenhoc_desktop_e2e::{Desktop, poll};
 
 fn shot_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../docs/screenshots/{name}.png"))
@@ -104,6 +104,49 @@ async fn wait_rows(app: &Desktop, want: &[&str]) {
     panic!("the member list shows {names:?}, want {want:?} (docs/screenshots/failed.png)");
 }
 
+/// Selects the unit named `name` in the unit tree.
+async fn click_unit(app: &Desktop, name: &str) {
+    app.client
+        .wait()
+        .for_element(Locator::Css(&format!("[data-unit-name=\"{name}\"]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits until the unit tree draws `name` right under `parent`.
+async fn wait_parent_in_tree(app: &Desktop, name: &str, parent: &str) {
+    let script = "const u = document.querySelector(`[data-unit-name=\"${arguments[0]}\"]`); \
+                  const li = u && u.parentElement.parentElement.closest('li'); \
+                  return li ? li.querySelector(':scope > button').dataset.unitName : null;";
+    let end = std::time::Instant::now() + Duration::from_secs(20);
+    let mut drawn = serde_json::Value::Null;
+    while std::time::Instant::now() < end {
+        drawn = app.client.execute(script, vec![name.into()]).await.unwrap();
+        if drawn.as_str() == Some(parent) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(app, "failed").await;
+    panic!("{name} is drawn under {drawn}, want {parent} (docs/screenshots/failed.png)");
+}
+
+/// The unit column of the one row in the member list.
+async fn row_unit(app: &Desktop) -> String {
+    let script = "const r = document.querySelectorAll('[data-testid=member-row]'); \
+                  return r.length === 1 ? r[0].children[1].textContent : `${r.length} rows`;";
+    app.client
+        .execute(script, vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn select_label(app: &Desktop, testid: &str, label: &str) {
     let e = app.by_testid(testid).await;
     // Options are indented with no-break spaces by depth; match on the name itself.
@@ -181,19 +224,10 @@ async fn an_officers_first_day_survives_a_restart() {
         app.wait_text("officer-name", "Trần Thị Lan").await;
         app.by_testid("dashboard").await;
 
-        // Two branches under the commune.
+        // Three branches under the commune.
         click(&app, "nav-units").await;
-        for name in ["Chi hội Thôn 1", "Chi hội Thôn 2"] {
-            app.client
-                .wait()
-                .for_element(Locator::Css(
-                    "[data-unit-name=\"Hội Khuyến học xã Tân Hòa\"]",
-                ))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+        for name in ["Chi hội Thôn 1", "Chi hội Thôn 2", "Chi hội Thôn 3"] {
+            click_unit(&app, "Hội Khuyến học xã Tân Hòa").await;
             click(&app, "unit-add").await;
             type_into(&app, "field-name", name).await;
             click(&app, "unit-submit").await;
@@ -254,6 +288,45 @@ async fn an_officers_first_day_survives_a_restart() {
         click(&app, "nav-dashboard").await;
         app.wait_text("members-active", "5").await;
         screenshot(&app, "dashboard").await;
+
+        // A group of Thôn 1 moves to Thôn 3.
+        click(&app, "nav-units").await;
+        click_unit(&app, "Chi hội Thôn 1").await;
+        click(&app, "unit-add").await;
+        type_into(&app, "field-name", "Tổ Xóm Đông").await;
+        select_label(&app, "field-kind", "Tổ khuyến học").await;
+        click(&app, "unit-submit").await;
+        app.wait_text("unit-message", "Đã thêm Tổ Xóm Đông.").await;
+        wait_parent_in_tree(&app, "Tổ Xóm Đông", "Chi hội Thôn 1").await;
+        click(&app, "unit-move").await;
+        select_label(&app, "field-target", "Chi hội Thôn 3").await;
+        click(&app, "unit-submit").await;
+        app.wait_text("unit-message", "Đã chuyển đơn vị.").await;
+        wait_parent_in_tree(&app, "Tổ Xóm Đông", "Chi hội Thôn 3").await;
+
+        // The villages Thôn 1 and Thôn 2 merged: Thôn 2's branch goes into Thôn 1's, its
+        // members with it, and leaves the tree of open units.
+        click_unit(&app, "Chi hội Thôn 2").await;
+        click(&app, "unit-merge").await;
+        select_label(&app, "field-target", "Chi hội Thôn 1").await;
+        click(&app, "unit-submit").await;
+        app.wait_text("unit-message", "Đã sáp nhập vào Chi hội Thôn 1.")
+            .await;
+        poll(
+            "the merged branch to leave the tree of open units",
+            Duration::from_secs(20),
+            || async {
+                let script =
+                    "return !document.querySelector('[data-unit-name=\"Chi hội Thôn 2\"]')";
+                let gone = app.client.execute(script, vec![]).await.unwrap();
+                gone.as_bool().unwrap().then_some(())
+            },
+        )
+        .await;
+        click(&app, "nav-members").await;
+        type_into(&app, "member-search", "dung").await;
+        wait_rows(&app, &["Hoàng Thị Dung"]).await;
+        assert_eq!(row_unit(&app).await, "Chi hội Thôn 1");
     }
 
     // Restarted: the login screen, then everything is still there.
@@ -269,5 +342,8 @@ async fn an_officers_first_day_survives_a_restart() {
     app.wait_text("member-count", "5 hội viên").await;
     type_into(&app, "member-search", "cuong").await;
     wait_rows(&app, &["Phạm Văn Cường"]).await;
+    assert_eq!(row_unit(&app).await, "Chi hội Thôn 1");
+    click(&app, "nav-units").await;
+    wait_parent_in_tree(&app, "Tổ Xóm Đông", "Chi hội Thôn 3").await;
     let _ = std::fs::remove_dir_all(&work);
 }

@@ -1,14 +1,14 @@
-//! Where the desktop app keeps its database: the same file as the `khuyenhoc` command line,
-//! `<data dir>/vn.khuyenhoc.desktop/khuyenhoc.db` (Linux `~/.local/share/…`, Windows
-//! `%APPDATA%\…`), unless `KHUYENHOC_DB` names another file.
+//! Where an officer's database lives, one answer for the desktop app and the `khuyenhoc`
+//! command line: `<data dir>/vn.khuyenhoc.desktop/khuyenhoc.db` (Linux `~/.local/share/…`,
+//! Windows `%APPDATA%\…`), unless `KHUYENHOC_DB` names another file.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-/// The environment variable that overrides the database file (as for the CLI's `--db`).
+/// The environment variable that names another database file (the CLI's `--db` reads it too).
 pub const DB_ENV: &str = "KHUYENHOC_DB";
 
-/// The per-user database shared with the CLI.
+/// The per-user database the app and the CLI share.
 pub fn default_database_path() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
