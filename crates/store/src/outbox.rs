@@ -3,33 +3,13 @@
 use std::collections::BTreeMap;
 
 use rusqlite::Row;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Result;
 use crate::open::Store;
 
-/// One changed field of an op as stored: new value and base version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OpField {
-    pub value: Value,
-    pub base: Option<String>,
-}
-
-/// An op as the sync module will push it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Op {
-    pub op_id: String,
-    pub device_id: String,
-    pub device_seq: i64,
-    pub op_format: i64,
-    pub entity: String,
-    pub row_id: String,
-    pub intent: String,
-    pub fields: BTreeMap<String, OpField>,
-    pub author: String,
-    pub version: String,
-}
+pub use khuyenhoc_sync_protocol::{Op, OpField};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboxStats {

@@ -15,8 +15,8 @@ use crate::error::Result;
 use crate::officers::authorize;
 use crate::open::Store;
 
-/// The format of outbox ops (distinct from the local schema number).
-pub const OP_FORMAT: i64 = 1;
+/// The format of outbox ops (distinct from the local schema number), shared with the server.
+pub use khuyenhoc_sync_protocol::OP_FORMAT;
 
 /// One changed field of an op: its new value and the version this device last saw.
 #[derive(Debug, Clone, PartialEq)]

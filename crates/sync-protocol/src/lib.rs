@@ -1,0 +1,25 @@
+//! The sync protocol of khuyenhoc, shared by the desktop client and the central server
+//! (`khuyenhoc-server`): the op as it travels, the push and pull messages, and the one pure
+//! merge function ([`merge`]) that decides, on the server, what a field ends up holding. A
+//! client never merges by itself: it applies what the server decided (see `SYNC.md` in
+//! `../shared` and the sync issue).
+//!
+//! - [`op`]: an op (one change of one row, recorded offline in the outbox) and its format
+//!   versions;
+//! - [`merge`]: field-level merge with base versions, a deterministic winner and conflicts kept
+//!   for a person to review;
+//! - [`messages`]: push and pull bodies and per-op results;
+//! - [`plan`]: which pending ops go in the next push (pure, so it is tested without a network).
+
+pub mod merge;
+pub mod messages;
+pub mod op;
+pub mod plan;
+
+pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
+pub use messages::{
+    Change, ErrorBody, OpOutcome, OpResult, PullPage, PullRequest, PushRequest, PushResponse,
+    RejectCode,
+};
+pub use op::{OP_FORMAT, OP_FORMAT_PREVIOUS, Op, OpField, RowKey};
+pub use plan::{PushPlan, plan_push};
