@@ -18,6 +18,7 @@ mod outbox;
 mod paths;
 mod remote;
 mod search;
+mod sync;
 mod write;
 
 pub use backup::{BackupInfo, RestoreReport, verify_backup};
@@ -37,6 +38,7 @@ pub use outbox::{Op, OpField, OutboxStats};
 pub use paths::{DB_ENV, database_path, default_database_path};
 pub use remote::ApplyReport;
 pub use search::{MemberCounts, MemberPage, MemberQuery};
+pub use sync::{PullReport, PushReport, SyncStatus};
 pub use write::{FieldChange, OP_FORMAT};
 
 /// Test support: build a database at an older schema, as an older version of the app left it.

@@ -9,6 +9,7 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/0003_members.sql")),
     M::up(include_str!("../../../migrations/0004_officers.sql")),
     M::up(include_str!("../../../migrations/0005_member_counts.sql")),
+    M::up(include_str!("../../../migrations/0006_sync_state.sql")),
 ];
 
 /// The newest schema this build knows.

@@ -18,7 +18,7 @@ use crate::open::Store;
 use crate::outbox::Op;
 use crate::write::{field_version, json_to_sql, now_ms, parse_versions};
 
-struct EntityTable {
+pub(crate) struct EntityTable {
     entity: &'static str,
     table: &'static str,
     fields: &'static [&'static str],
@@ -128,140 +128,224 @@ fn unknown(what: &str) -> StoreError {
     )
 }
 
+/// How a field takes a value from elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Take {
+    /// Only if its version is newer than the field's (a server field's version only grows).
+    Newer,
+    /// Whatever the field holds: the server refused this laptop's change, which is undone.
+    Force,
+}
+
+/// One field as another device or the server wrote it.
+pub(crate) struct Incoming<'a> {
+    pub field: &'a str,
+    pub value: &'a Value,
+    pub version: &'a str,
+}
+
+pub(crate) fn table_of(entity: &str) -> Result<&'static EntityTable> {
+    TABLES
+        .iter()
+        .find(|t| t.entity == entity)
+        .ok_or_else(|| unknown(entity))
+}
+
+/// Applies `fields` to one row (creating it when it does not exist), writing no outbox op.
+/// `author` is recorded on history rows. Rebuilds a member's search text and sort key.
+pub(crate) fn apply_row(
+    tx: &rusqlite::Transaction<'_>,
+    table: &EntityTable,
+    row_id: &str,
+    fields: &[Incoming<'_>],
+    author: &str,
+    take: Take,
+    report: &mut ApplyReport,
+) -> Result<()> {
+    if let Some(f) = fields.iter().find(|f| !table.fields.contains(&f.field)) {
+        return Err(unknown(f.field));
+    }
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let exists = if table.history {
+        tx.query_row(
+            &format!("SELECT '{{}}' FROM {} WHERE id = ?1", table.table),
+            [row_id],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+    } else {
+        tx.query_row(
+            &format!("SELECT versions FROM {} WHERE id = ?1", table.table),
+            [row_id],
+            |r| r.get(0),
+        )
+        .optional()?
+    };
+    // The oldest version among the fields: the row's creation version when it is new.
+    let oldest = fields.iter().map(|f| f.version).min().unwrap_or_default();
+    match exists {
+        None => {
+            let mut cols = vec!["id".to_owned()];
+            let mut vals = vec![SqlValue::Text(row_id.to_owned())];
+            let mut versions = serde_json::Map::new();
+            for f in fields {
+                cols.push(f.field.to_owned());
+                vals.push(json_to_sql(f.value));
+                if f.version != oldest {
+                    versions.insert(f.field.to_owned(), Value::String(f.version.to_owned()));
+                }
+            }
+            if table.history {
+                cols.extend(["version".to_owned(), "author".to_owned()]);
+                vals.extend([
+                    SqlValue::Text(oldest.to_owned()),
+                    SqlValue::Text(author.to_owned()),
+                ]);
+            } else {
+                cols.extend(["created_version".to_owned(), "versions".to_owned()]);
+                vals.extend([
+                    SqlValue::Text(oldest.to_owned()),
+                    SqlValue::Text(Value::Object(versions).to_string()),
+                ]);
+            }
+            if table.entity == "member" {
+                cols.extend(["search_text".to_owned(), "sort_key".to_owned()]);
+                vals.extend([SqlValue::Text(String::new()), SqlValue::Blob(Vec::new())]);
+            }
+            let marks = vec!["?"; cols.len()].join(", ");
+            tx.execute(
+                &format!(
+                    "INSERT INTO {} ({}) VALUES ({marks})",
+                    table.table,
+                    cols.join(", ")
+                ),
+                rusqlite::params_from_iter(vals),
+            )?;
+            if table.entity == "member" {
+                // Index the new row as it is (empty text) so the update below, whose trigger
+                // removes the old text from the index, finds it there: removing a row that was
+                // never indexed corrupts an FTS5 index.
+                tx.execute(
+                    "INSERT INTO member_search (rowid, search_text) VALUES (last_insert_rowid(), '')",
+                    [],
+                )?;
+            }
+            report.rows_created += 1;
+            report.fields_applied += fields.len();
+        }
+        Some(versions) if !table.history => {
+            let created: String = tx.query_row(
+                &format!("SELECT created_version FROM {} WHERE id = ?1", table.table),
+                [row_id],
+                |r| r.get(0),
+            )?;
+            let mut versions = parse_versions(&versions);
+            for f in fields {
+                let current = field_version(&versions, &created, f.field);
+                let takes = match take {
+                    Take::Newer => f.version > current.as_str(),
+                    Take::Force => f.version != current.as_str(),
+                };
+                if takes {
+                    tx.execute(
+                        &format!("UPDATE {} SET {} = ?2 WHERE id = ?1", table.table, f.field),
+                        params![row_id, json_to_sql(f.value)],
+                    )?;
+                    versions.insert(f.field.to_owned(), Value::String(f.version.to_owned()));
+                    report.fields_applied += 1;
+                } else {
+                    report.fields_older += 1;
+                }
+            }
+            tx.execute(
+                &format!("UPDATE {} SET versions = ?2 WHERE id = ?1", table.table),
+                params![row_id, Value::Object(versions).to_string()],
+            )?;
+        }
+        Some(_) => report.fields_older += fields.len(),
+    }
+    if table.entity == "member" {
+        let (name, card, phone): (String, Option<String>, Option<String>) = tx.query_row(
+            "SELECT full_name, card_number, phone FROM members WHERE id = ?1",
+            [row_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        tx.execute(
+            "UPDATE members SET search_text = ?2, sort_key = ?3 WHERE id = ?1",
+            params![
+                row_id,
+                search_text(&name, card.as_deref(), phone.as_deref()),
+                name_sort_key(&name)
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Reads the hybrid logical clock, lets `f` advance it, writes it back.
+pub(crate) fn with_clock<T>(
+    tx: &rusqlite::Transaction<'_>,
+    f: impl FnOnce(&mut Hlc) -> Result<T>,
+) -> Result<T> {
+    let (wall, counter): (i64, i64) = tx.query_row(
+        "SELECT hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut clock = Hlc {
+        wall_ms: wall as u64,
+        counter: counter as u32,
+    };
+    let out = f(&mut clock)?;
+    tx.execute(
+        "UPDATE local_state SET hlc_wall_ms = ?1, hlc_counter = ?2 WHERE id = 1",
+        (clock.wall_ms as i64, clock.counter as i64),
+    )?;
+    Ok(out)
+}
+
+/// Advances the clock past a version stamp seen from elsewhere.
+pub(crate) fn receive_stamp(clock: &mut Hlc, stamp: &str) -> Result<()> {
+    let remote = Hlc::from_stamp(stamp).ok_or_else(|| unknown("version"))?;
+    *clock = clock.receive(remote, now_ms());
+    Ok(())
+}
+
 impl Store {
-    /// Applies ops recorded elsewhere, in one transaction, writing no outbox ops.
+    /// Applies ops recorded elsewhere, in one transaction, writing no outbox ops: each field
+    /// takes the op's value when the op's version is newer than the field's.
     pub fn apply_remote_ops(&mut self, ops: &[Op]) -> Result<ApplyReport> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut report = ApplyReport::default();
-        let (wall, counter): (i64, i64) = tx.query_row(
-            "SELECT hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let mut clock = Hlc {
-            wall_ms: wall as u64,
-            counter: counter as u32,
-        };
-        for op in ops {
-            let table = TABLES
-                .iter()
-                .find(|t| t.entity == op.entity)
-                .ok_or_else(|| unknown(&op.entity))?;
-            if let Some(f) = op
-                .fields
-                .keys()
-                .find(|f| !table.fields.contains(&f.as_str()))
-            {
-                return Err(unknown(f));
-            }
-            let remote = Hlc::from_stamp(&op.version).ok_or_else(|| unknown("version"))?;
-            clock = clock.receive(remote, now_ms());
-            let existing: Option<String> = if table.history {
-                tx.query_row(
-                    &format!("SELECT '{{}}' FROM {} WHERE id = ?1", table.table),
-                    [&op.row_id],
-                    |r| r.get(0),
-                )
-                .optional()?
-            } else {
-                tx.query_row(
-                    &format!("SELECT versions FROM {} WHERE id = ?1", table.table),
-                    [&op.row_id],
-                    |r| r.get(0),
-                )
-                .optional()?
-            };
-            match existing {
-                None => {
-                    let mut cols = vec!["id".to_owned()];
-                    let mut vals = vec![SqlValue::Text(op.row_id.clone())];
-                    for (field, change) in &op.fields {
-                        cols.push(field.clone());
-                        vals.push(json_to_sql(&change.value));
-                    }
-                    if table.history {
-                        cols.extend(["version".to_owned(), "author".to_owned()]);
-                        vals.extend([
-                            SqlValue::Text(op.version.clone()),
-                            SqlValue::Text(op.author.clone()),
-                        ]);
-                    } else {
-                        cols.push("created_version".to_owned());
-                        vals.push(SqlValue::Text(op.version.clone()));
-                    }
-                    if table.entity == "member" {
-                        cols.extend(["search_text".to_owned(), "sort_key".to_owned()]);
-                        vals.extend([SqlValue::Text(String::new()), SqlValue::Blob(Vec::new())]);
-                    }
-                    let marks = vec!["?"; cols.len()].join(", ");
-                    tx.execute(
-                        &format!(
-                            "INSERT INTO {} ({}) VALUES ({marks})",
-                            table.table,
-                            cols.join(", ")
-                        ),
-                        rusqlite::params_from_iter(vals),
-                    )?;
-                    if table.entity == "member" {
-                        // Index the new row as it is (empty text) so the update below, whose
-                        // trigger removes the old text from the index, finds it there: removing
-                        // a row that was never indexed corrupts an FTS5 index.
-                        tx.execute(
-                            "INSERT INTO member_search (rowid, search_text) VALUES (last_insert_rowid(), '')",
-                            [],
-                        )?;
-                    }
-                    report.rows_created += 1;
-                    report.fields_applied += op.fields.len();
-                }
-                Some(versions) if !table.history => {
-                    let created: String = tx.query_row(
-                        &format!("SELECT created_version FROM {} WHERE id = ?1", table.table),
-                        [&op.row_id],
-                        |r| r.get(0),
-                    )?;
-                    let mut versions = parse_versions(&versions);
-                    for (field, change) in &op.fields {
-                        if op.version > field_version(&versions, &created, field) {
-                            tx.execute(
-                                &format!("UPDATE {} SET {field} = ?2 WHERE id = ?1", table.table),
-                                params![op.row_id, json_to_sql(&change.value)],
-                            )?;
-                            versions.insert(field.clone(), Value::String(op.version.clone()));
-                            report.fields_applied += 1;
-                        } else {
-                            report.fields_older += 1;
-                        }
-                    }
-                    tx.execute(
-                        &format!("UPDATE {} SET versions = ?2 WHERE id = ?1", table.table),
-                        params![op.row_id, Value::Object(versions).to_string()],
-                    )?;
-                }
-                Some(_) => report.fields_older += op.fields.len(),
-            }
-            if table.entity == "member" {
-                let (name, card, phone): (String, Option<String>, Option<String>) = tx.query_row(
-                    "SELECT full_name, card_number, phone FROM members WHERE id = ?1",
-                    [&op.row_id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
-                tx.execute(
-                    "UPDATE members SET search_text = ?2, sort_key = ?3 WHERE id = ?1",
-                    params![
-                        op.row_id,
-                        search_text(&name, card.as_deref(), phone.as_deref()),
-                        name_sort_key(&name)
-                    ],
+        with_clock(&tx, |clock| {
+            for op in ops {
+                let table = table_of(&op.entity)?;
+                receive_stamp(clock, &op.version)?;
+                let fields: Vec<Incoming<'_>> = op
+                    .fields
+                    .iter()
+                    .map(|(name, f)| Incoming {
+                        field: name,
+                        value: &f.value,
+                        version: &op.version,
+                    })
+                    .collect();
+                apply_row(
+                    &tx,
+                    table,
+                    &op.row_id,
+                    &fields,
+                    &op.author,
+                    Take::Newer,
+                    &mut report,
                 )?;
             }
-        }
-        tx.execute(
-            "UPDATE local_state SET hlc_wall_ms = ?1, hlc_counter = ?2 WHERE id = 1",
-            (clock.wall_ms as i64, clock.counter as i64),
-        )?;
+            Ok(())
+        })?;
         tx.commit()?;
         Ok(report)
     }

@@ -1,0 +1,332 @@
+//! This laptop's side of sync, in the database: which pending ops go in the next push, and the
+//! server's answers — push results and pulled pages — applied each in one transaction, writing
+//! no outbox ops. The server decides every merge (`khuyenhoc_sync_protocol::merge`); here a
+//! field takes the server's state unless a pending local op will change it (rebase: the local
+//! edit stays on screen and reaches the server in its turn), and never goes back to an older
+//! version (a server field's version only grows).
+
+use std::collections::BTreeSet;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use khuyenhoc_sync_protocol::{
+    FieldState, Op, OpOutcome, PullPage, PushResponse, RowKey, plan_push,
+};
+
+use crate::error::{Result, StoreError};
+use crate::open::Store;
+use crate::remote::{ApplyReport, Incoming, Take, apply_row, receive_stamp, table_of, with_clock};
+use crate::write::now_ms;
+
+/// Where sync stands, for the status line and `khuyenhoc sync status --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    /// Ops waiting to be pushed.
+    pub pending: i64,
+    /// Ops the server refused, waiting for a person.
+    pub parked: i64,
+    /// Conflicts waiting for a person.
+    pub conflicts: i64,
+    pub pull_cursor: i64,
+    pub server_epoch: Option<String>,
+    pub last_success_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+/// What applying a push answer did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PushReport {
+    pub acknowledged: usize,
+    pub duplicates: usize,
+    pub conflicts: usize,
+    pub rejected: usize,
+    pub fields: ApplyReport,
+}
+
+/// What applying a pulled page did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PullReport {
+    pub changes: usize,
+    /// Fields left as they are because a pending local op will change them.
+    pub fields_kept_pending: usize,
+    pub fields: ApplyReport,
+    pub cursor: i64,
+}
+
+fn epoch_changed() -> StoreError {
+    StoreError::rule(
+        "server_epoch_changed",
+        "Máy chủ đã được khôi phục từ bản sao lưu: cần đồng bộ lại từ đầu.",
+        "the server database changed (restored from a backup): pull from zero",
+    )
+}
+
+/// The fields pending (unacknowledged) ops of this device will change on one row.
+fn pending_fields(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    row_id: &str,
+) -> Result<BTreeSet<String>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT fields FROM outbox WHERE acked = 0 AND entity = ?1 AND row_id = ?2",
+    )?;
+    let mut fields = BTreeSet::new();
+    for text in stmt.query_map(params![entity, row_id], |r| r.get::<_, String>(0))? {
+        if let Ok(Value::Object(map)) = serde_json::from_str(&text?) {
+            fields.extend(map.into_iter().map(|(k, _)| k));
+        }
+    }
+    Ok(fields)
+}
+
+/// Applies server field states to one row, skipping fields with pending local ops; returns how
+/// many were skipped.
+fn take_states<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    row_id: &str,
+    states: impl Iterator<Item = (&'a String, &'a FieldState)>,
+    take: Take,
+    report: &mut ApplyReport,
+) -> Result<usize> {
+    let table = table_of(entity)?;
+    let pending = pending_fields(tx, entity, row_id)?;
+    let mut skipped = 0;
+    let incoming: Vec<Incoming<'_>> = states
+        .filter(|(name, _)| {
+            let keep = pending.contains(name.as_str());
+            skipped += usize::from(keep);
+            !keep
+        })
+        .map(|(name, s)| Incoming {
+            field: name,
+            value: &s.value,
+            version: &s.version,
+        })
+        .collect();
+    apply_row(tx, table, row_id, &incoming, "", take, report)?;
+    Ok(skipped)
+}
+
+impl Store {
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM outbox WHERE acked = 0),
+                    (SELECT count(*) FROM parked_ops WHERE resolved = 0),
+                    (SELECT count(*) FROM sync_conflicts WHERE resolved = 0),
+                    pull_cursor, server_epoch, last_success_ms, last_error
+             FROM sync_state WHERE id = 1",
+            [],
+            |r| {
+                Ok(SyncStatus {
+                    pending: r.get(0)?,
+                    parked: r.get(1)?,
+                    conflicts: r.get(2)?,
+                    pull_cursor: r.get(3)?,
+                    server_epoch: r.get(4)?,
+                    last_success_ms: r.get(5)?,
+                    last_error: r.get(6)?,
+                })
+            },
+        )?)
+    }
+
+    /// Rows with an op the server refused that no person has dealt with yet.
+    pub fn parked_rows(&self) -> Result<BTreeSet<RowKey>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT entity, row_id FROM parked_ops WHERE resolved = 0")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(RowKey {
+                    entity: r.get(0)?,
+                    row_id: r.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The next push: up to `max_ops` pending ops in device-sequence order, without the rows
+    /// held behind a refused op ([`plan_push`]).
+    pub fn next_push(&self, max_ops: usize) -> Result<Vec<Op>> {
+        let parked = self.parked_rows()?;
+        if parked.is_empty() {
+            return self.pending_ops(max_ops);
+        }
+        // Held ops are few; read enough to fill the push past them.
+        let held = self.conn.query_row(
+            "SELECT count(*) FROM outbox o WHERE acked = 0 AND EXISTS (
+                 SELECT 1 FROM parked_ops p
+                 WHERE p.resolved = 0 AND p.entity = o.entity AND p.row_id = o.row_id)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as usize;
+        let pending = self.pending_ops(max_ops + held)?;
+        let plan = plan_push(&pending, &parked, max_ops);
+        Ok(plan.send.into_iter().map(|i| pending[i].clone()).collect())
+    }
+
+    /// Applies the server's answer to a push, in one transaction: every op in it is
+    /// acknowledged; refused ones are parked with their reason and their effect undone;
+    /// conflicts are kept for review; each op's fields take the server's values unless a later
+    /// pending op will change them.
+    pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<PushReport> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut report = PushReport::default();
+        let now = now_ms() as i64;
+        with_clock(&tx, |clock| {
+            *clock = clock.receive(
+                khuyenhoc_domain::Hlc {
+                    wall_ms: response.server_time_ms,
+                    counter: 0,
+                },
+                now_ms(),
+            );
+            for result in &response.results {
+                let Some((entity, row_id, seq)) = tx
+                    .query_row(
+                        "SELECT entity, row_id, device_seq FROM outbox WHERE op_id = ?1",
+                        [&result.op_id],
+                        |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, String>(1)?,
+                                r.get::<_, i64>(2)?,
+                            ))
+                        },
+                    )
+                    .optional()?
+                else {
+                    tracing::warn!(op = %result.op_id, "a push result for an op this laptop does not have");
+                    continue;
+                };
+                if seq != result.device_seq {
+                    return Err(StoreError::rule(
+                        "push_result_mismatch",
+                        "Máy chủ trả lời không khớp với thay đổi đã gửi.",
+                        format!(
+                            "push result for op {} names sequence {}, the outbox has {seq}",
+                            result.op_id, result.device_seq
+                        ),
+                    ));
+                }
+                tx.execute(
+                    "UPDATE outbox SET acked = 1 WHERE op_id = ?1",
+                    [&result.op_id],
+                )?;
+                report.acknowledged += 1;
+                let mut take = Take::Newer;
+                match &result.outcome {
+                    OpOutcome::Applied => {}
+                    OpOutcome::Duplicate => report.duplicates += 1,
+                    OpOutcome::Conflict { conflicts } => {
+                        report.conflicts += conflicts.len();
+                        for c in conflicts {
+                            tx.execute(
+                                "INSERT OR IGNORE INTO sync_conflicts
+                                     (op_id, entity, row_id, field, kept_value, kept_version, lost_value, lost_version, detected_ms)
+                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                params![
+                                    result.op_id,
+                                    entity,
+                                    row_id,
+                                    c.field,
+                                    c.kept.value.to_string(),
+                                    c.kept.version,
+                                    c.lost.value.to_string(),
+                                    c.lost.version,
+                                    now
+                                ],
+                            )?;
+                        }
+                    }
+                    OpOutcome::Rejected { code, reason } => {
+                        report.rejected += 1;
+                        take = Take::Force;
+                        let code = serde_json::to_value(code)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_else(|| "other".to_owned());
+                        tx.execute(
+                            "INSERT OR IGNORE INTO parked_ops (op_id, device_seq, entity, row_id, code, reason, parked_ms)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                            params![result.op_id, seq, entity, row_id, code, reason, now],
+                        )?;
+                    }
+                }
+                for state in result.fields.values() {
+                    receive_stamp(clock, &state.version)?;
+                }
+                take_states(
+                    &tx,
+                    &entity,
+                    &row_id,
+                    result.fields.iter(),
+                    take,
+                    &mut report.fields,
+                )?;
+            }
+            Ok(())
+        })?;
+        tx.execute(
+            "UPDATE sync_state SET last_success_ms = ?1, last_error = NULL WHERE id = 1",
+            [now],
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Applies one pulled page and moves the cursor, in one transaction. A page from another
+    /// server database than the cursor's (a restored server) changes nothing and is refused.
+    pub fn apply_pull_page(&mut self, page: &PullPage) -> Result<PullReport> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (epoch, cursor): (Option<String>, i64) = tx.query_row(
+            "SELECT server_epoch, pull_cursor FROM sync_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if epoch.as_ref().is_some_and(|e| e != &page.epoch) {
+            return Err(epoch_changed());
+        }
+        let mut report = PullReport::default();
+        with_clock(&tx, |clock| {
+            *clock = clock.receive(
+                khuyenhoc_domain::Hlc {
+                    wall_ms: page.server_time_ms,
+                    counter: 0,
+                },
+                now_ms(),
+            );
+            for change in &page.changes {
+                for state in change.fields.values() {
+                    receive_stamp(clock, &state.version)?;
+                }
+                report.fields_kept_pending += take_states(
+                    &tx,
+                    &change.entity,
+                    &change.row_id,
+                    change.fields.iter(),
+                    Take::Newer,
+                    &mut report.fields,
+                )?;
+                report.changes += 1;
+            }
+            Ok(())
+        })?;
+        report.cursor = cursor.max(page.cursor);
+        tx.execute(
+            "UPDATE sync_state SET server_epoch = ?1, pull_cursor = ?2, last_success_ms = ?3, last_error = NULL
+             WHERE id = 1",
+            params![page.epoch, report.cursor, now_ms() as i64],
+        )?;
+        tx.commit()?;
+        Ok(report)
+    }
+}

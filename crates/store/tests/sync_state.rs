@@ -1,0 +1,362 @@
+//! The laptop's side of sync in the database: push answers and pulled pages applied in one
+//! transaction each, writing no outbox ops; pending local edits kept (rebase); a refused op
+//! parked with its effect undone and its row held back; conflicts kept; a restored server's
+//! page refused.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{count, fixture, person};
+use khuyenhoc_store::Store;
+use khuyenhoc_sync_protocol::{
+    Change, Conflict, FieldState, Op, OpOutcome, OpResult, PullPage, PushResponse, RejectCode,
+};
+use serde_json::{Value, json};
+
+const EPOCH: &str = "0195f0a0-0000-7000-8000-000000000001";
+
+/// A version stamp from another device at `wall` ms (stamps order as strings).
+fn stamp(wall: u64) -> String {
+    format!("{wall:015}-0000000000-0195f0a0-0000-7000-8000-0000000000ff")
+}
+
+fn state(value: Value, version: &str) -> FieldState {
+    FieldState {
+        value,
+        version: version.to_owned(),
+    }
+}
+
+/// The server's answer that takes `op` as sent.
+fn applied(op: &Op) -> OpResult {
+    OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome: OpOutcome::Applied,
+        fields: op
+            .fields
+            .iter()
+            .map(|(k, f)| (k.clone(), state(f.value.clone(), &op.version)))
+            .collect(),
+    }
+}
+
+fn answer(results: Vec<OpResult>) -> PushResponse {
+    PushResponse {
+        epoch: EPOCH.into(),
+        server_time_ms: 1_700_000_000_000,
+        results,
+        high_water: 0,
+    }
+}
+
+fn page(cursor: i64, changes: Vec<Change>) -> PullPage {
+    PullPage {
+        epoch: EPOCH.into(),
+        server_time_ms: 1_700_000_000_000,
+        changes,
+        cursor,
+        more: false,
+    }
+}
+
+fn member_change(version: i64, id: &str, fields: &[(&str, Value, &str)]) -> Change {
+    Change {
+        version,
+        entity: "member".into(),
+        row_id: id.into(),
+        fields: fields
+            .iter()
+            .map(|(k, v, ver)| (k.to_string(), state(v.clone(), ver)))
+            .collect(),
+        scope_exit: false,
+    }
+}
+
+/// Pushes every pending op and has the server take them all.
+fn push_all(store: &mut Store) {
+    let ops = store.next_push(1000).unwrap();
+    store
+        .apply_push_response(&answer(ops.iter().map(applied).collect()))
+        .unwrap();
+}
+
+fn field(store: &Store, id: &str, name: &str) -> Option<String> {
+    store
+        .connection()
+        .query_row(
+            &format!("SELECT {name} FROM members WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[test]
+fn a_pulled_page_applies_without_ops_and_keeps_fields_with_pending_edits() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Nguyễn Văn An"))
+        .unwrap();
+    push_all(&mut store);
+    assert_eq!(store.sync_status().unwrap().pending, 0);
+    // An edit of the phone, not pushed yet.
+    let mut input = store.member_input(&m.id).unwrap().1;
+    input.phone = Some("0912345678".into());
+    store.update_member(&m.id, &input, None).unwrap();
+    let ops_before = count(&store, "SELECT count(*) FROM outbox");
+
+    let newer = stamp(9_000_000_000_000);
+    let report = store
+        .apply_pull_page(&page(
+            42,
+            vec![member_change(
+                42,
+                &m.id.to_string(),
+                &[
+                    ("full_name", json!("Nguyễn Văn Ánh"), &newer),
+                    ("phone", json!("0987654321"), &newer),
+                ],
+            )],
+        ))
+        .unwrap();
+    assert_eq!(report.changes, 1);
+    assert_eq!(report.fields_kept_pending, 1);
+    let id = m.id.to_string();
+    assert_eq!(
+        field(&store, &id, "full_name").as_deref(),
+        Some("Nguyễn Văn Ánh")
+    );
+    assert_eq!(
+        field(&store, &id, "phone").as_deref(),
+        Some("0912345678"),
+        "the pending edit stays"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM outbox"),
+        ops_before,
+        "pulling wrote an op"
+    );
+    let status = store.sync_status().unwrap();
+    assert_eq!(
+        (status.pull_cursor, status.server_epoch.as_deref()),
+        (42, Some(EPOCH))
+    );
+    assert_eq!(status.pending, 1);
+    // The search text follows the pulled name.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM member_search WHERE member_search MATCH 'anh'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn an_older_version_never_replaces_a_newer_one() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Trần Thị Bình"))
+        .unwrap();
+    push_all(&mut store);
+    store
+        .apply_pull_page(&page(
+            3,
+            vec![member_change(
+                3,
+                &m.id.to_string(),
+                &[("full_name", json!("Trần Thị Bính"), &stamp(1))],
+            )],
+        ))
+        .unwrap();
+    assert_eq!(
+        field(&store, &m.id.to_string(), "full_name").as_deref(),
+        Some("Trần Thị Bình")
+    );
+    assert_eq!(store.sync_status().unwrap().pull_cursor, 3);
+}
+
+#[test]
+fn a_lost_conflict_takes_the_kept_value_and_keeps_ours_for_review() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Lê Đức Anh"))
+        .unwrap();
+    push_all(&mut store);
+    let mut input = store.member_input(&m.id).unwrap().1;
+    input.phone = Some("0912345678".into());
+    store.update_member(&m.id, &input, None).unwrap();
+    let op = store.next_push(10).unwrap().remove(0);
+    let kept = state(json!("0977000111"), &stamp(9_000_000_000_000));
+    let ours = state(json!("0912345678"), &op.version);
+    let report = store
+        .apply_push_response(&answer(vec![OpResult {
+            op_id: op.op_id.clone(),
+            device_seq: op.device_seq,
+            outcome: OpOutcome::Conflict {
+                conflicts: vec![Conflict {
+                    field: "phone".into(),
+                    kept: kept.clone(),
+                    lost: ours,
+                    op_lost: true,
+                }],
+            },
+            fields: BTreeMap::from([("phone".to_owned(), kept)]),
+        }]))
+        .unwrap();
+    assert_eq!((report.acknowledged, report.conflicts), (1, 1));
+    assert_eq!(
+        field(&store, &m.id.to_string(), "phone").as_deref(),
+        Some("0977000111")
+    );
+    let status = store.sync_status().unwrap();
+    assert_eq!((status.pending, status.conflicts), (0, 1));
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM sync_conflicts WHERE lost_value = '\"0912345678\"' AND field = 'phone'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn a_refused_op_is_parked_undone_and_holds_back_its_row_only() {
+    let f = fixture();
+    let mut store = f.store;
+    let a = store
+        .add_member(&f.branch_a.id, &person("Phạm Văn Cường"))
+        .unwrap();
+    let b = store
+        .add_member(&f.branch_a.id, &person("Hoàng Thị Dung"))
+        .unwrap();
+    push_all(&mut store);
+    assert!(store.next_push(10).unwrap().is_empty());
+    let original = store
+        .connection()
+        .query_row(
+            "SELECT created_version FROM members WHERE id = ?1",
+            [a.id.to_string()],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap();
+    for (id, name) in [
+        (&a.id, "Phạm Văn Cương"),
+        (&a.id, "Phạm Văn Cường Em"),
+        (&b.id, "Hoàng Thị Dũng"),
+    ] {
+        let mut input = store.member_input(id).unwrap().1;
+        input.full_name = name.into();
+        store.update_member(id, &input, None).unwrap();
+    }
+    let ops = store.next_push(1).unwrap();
+    assert_eq!(ops.len(), 1);
+    let refused = &ops[0];
+    assert_eq!(refused.row_id, a.id.to_string());
+    store
+        .apply_push_response(&answer(vec![OpResult {
+            op_id: refused.op_id.clone(),
+            device_seq: refused.device_seq,
+            outcome: OpOutcome::Rejected {
+                code: RejectCode::OutsideScope,
+                reason: "Hội viên này thuộc xã khác.".into(),
+            },
+            fields: BTreeMap::from([(
+                "full_name".to_owned(),
+                state(json!("Phạm Văn Cường"), &original),
+            )]),
+        }]))
+        .unwrap();
+    let status = store.sync_status().unwrap();
+    assert_eq!((status.parked, status.pending), (1, 2));
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM parked_ops WHERE code = 'outside_scope' AND reason = 'Hội viên này thuộc xã khác.'"
+        ),
+        1
+    );
+    // The later edit of the same member waits behind the refused one; the other member goes.
+    let next = store.next_push(10).unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].row_id, b.id.to_string());
+    // The refused edit's effect is undone only where no later edit sits on top of it: here the
+    // second pending rename of the same member keeps the screen as the officer left it.
+    assert_eq!(
+        field(&store, &a.id.to_string(), "full_name").as_deref(),
+        Some("Phạm Văn Cường Em")
+    );
+}
+
+#[test]
+fn a_refused_op_alone_on_its_field_is_undone_to_the_servers_value() {
+    let f = fixture();
+    let mut store = f.store;
+    let a = store
+        .add_member(&f.branch_a.id, &person("Võ Văn Em"))
+        .unwrap();
+    push_all(&mut store);
+    let original = store
+        .connection()
+        .query_row(
+            "SELECT created_version FROM members WHERE id = ?1",
+            [a.id.to_string()],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap();
+    let mut input = store.member_input(&a.id).unwrap().1;
+    input.full_name = "Võ Văn Êm".into();
+    store.update_member(&a.id, &input, None).unwrap();
+    let op = store.next_push(1).unwrap().remove(0);
+    store
+        .apply_push_response(&answer(vec![OpResult {
+            op_id: op.op_id.clone(),
+            device_seq: op.device_seq,
+            outcome: OpOutcome::Rejected {
+                code: RejectCode::InvalidValue,
+                reason: "…".into(),
+            },
+            fields: BTreeMap::from([(
+                "full_name".to_owned(),
+                state(json!("Võ Văn Em"), &original),
+            )]),
+        }]))
+        .unwrap();
+    assert_eq!(
+        field(&store, &a.id.to_string(), "full_name").as_deref(),
+        Some("Võ Văn Em")
+    );
+    assert_eq!(store.sync_status().unwrap().pending, 0);
+}
+
+#[test]
+fn a_page_from_a_restored_server_changes_nothing() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Đỗ Thị Hoa"))
+        .unwrap();
+    push_all(&mut store);
+    store.apply_pull_page(&page(7, vec![])).unwrap();
+    let mut other = page(
+        9,
+        vec![member_change(
+            9,
+            &m.id.to_string(),
+            &[("full_name", json!("Đỗ Thị Huệ"), &stamp(9_000_000_000_000))],
+        )],
+    );
+    other.epoch = "0195f0a0-0000-7000-8000-000000000002".into();
+    let err = store.apply_pull_page(&other).unwrap_err();
+    assert_eq!(err.code(), "server_epoch_changed");
+    assert_eq!(
+        field(&store, &m.id.to_string(), "full_name").as_deref(),
+        Some("Đỗ Thị Hoa")
+    );
+    assert_eq!(store.sync_status().unwrap().pull_cursor, 7);
+}
