@@ -131,6 +131,16 @@ fn a_commune_register_from_init_to_export() {
     let page = env.json(&["outbox", "--limit", "2"]);
     assert_eq!(page["ops"].as_array().unwrap().len(), 2);
     assert_eq!(page["pending"], status["pending_changes"]);
+
+    // Sync status: everything still waits, nothing was ever synced.
+    let sync = env.json(&["sync", "status"]);
+    assert_eq!(sync["pending"], status["pending_changes"]);
+    assert_eq!(
+        (sync["parked"].as_i64(), sync["conflicts"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(sync["pull_cursor"], 0);
+    assert!(sync["last_success_ms"].is_null() && sync["server_epoch"].is_null());
 }
 
 #[test]

@@ -53,6 +53,9 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the database with the backup in FILE (verified first).
     Restore { file: PathBuf },
+    /// Sync with the central server.
+    #[command(subcommand)]
+    Sync(crate::sync::SyncCommand),
     /// Changes waiting to be sent to the central server.
     Outbox {
         #[arg(long, default_value_t = 100)]

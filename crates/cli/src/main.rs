@@ -10,6 +10,7 @@ mod args;
 mod members;
 mod officers;
 mod output;
+mod sync;
 mod units;
 
 use std::path::PathBuf;
@@ -105,6 +106,7 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
         Command::Officers(c) => officers::run(ctx, c),
         Command::Units(c) => units::run(ctx, c),
         Command::Members(c) => members::run(ctx, c),
+        Command::Sync(c) => sync::run(ctx, c),
         Command::Backup { file } => {
             let store = ctx.open()?;
             let info = store.backup(&file)?;

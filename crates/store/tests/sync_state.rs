@@ -360,3 +360,25 @@ fn a_page_from_a_restored_server_changes_nothing() {
     );
     assert_eq!(store.sync_status().unwrap().pull_cursor, 7);
 }
+
+#[test]
+fn ops_queued_under_schema_5_are_pushed_after_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema5.db");
+    khuyenhoc_store::create_at_schema(&path, 5).unwrap();
+    // A change queued by the previous version, not yet sent.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO outbox (device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, author, version)
+             VALUES ('0195f0a0-0000-7000-8000-0000000000aa', 1, '0195f0a0-0000-7000-8000-0000000000bb', 1,
+                     'member', 'm1', 'member.update', '{\"phone\":\"0912345678\"}', 'lan', ?1)",
+            [stamp(5)],
+        )
+        .unwrap();
+    let store = Store::open(&path, khuyenhoc_store::OpenOptions::default()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 6);
+    let status = store.sync_status().unwrap();
+    assert_eq!((status.pending, status.pull_cursor), (1, 0));
+    assert!(status.server_epoch.is_none());
+}
