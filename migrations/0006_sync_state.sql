@@ -3,8 +3,17 @@
 -- Where pulling stands: the server database it belongs to (its epoch: a restored server has a
 -- new one, and the laptop then pulls from zero) and the last change version applied. The
 -- cursor moves in the same transaction as the page of changes it follows.
+-- Enrollment: the server, this device's token (a secret: never logged, not kept by a copy of
+-- the file, see `needs_new_identity`), its Ed25519 signing key (signs batches carried on a USB
+-- stick) and the org unit the server bound it to.
 CREATE TABLE sync_state (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
+    server_url      TEXT,
+    device_token    TEXT,
+    signing_key     BLOB,                   -- 32-byte Ed25519 secret key
+    unit_id         TEXT,                   -- the server's org unit of this device
+    unit_name       TEXT,
+    enrolled_ms     INTEGER,
     server_epoch    TEXT,
     pull_cursor     INTEGER NOT NULL DEFAULT 0,
     last_success_ms INTEGER,

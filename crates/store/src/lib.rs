@@ -38,7 +38,7 @@ pub use outbox::{Op, OpField, OutboxStats};
 pub use paths::{DB_ENV, database_path, default_database_path};
 pub use remote::ApplyReport;
 pub use search::{MemberCounts, MemberPage, MemberQuery};
-pub use sync::{PullReport, PushReport, SyncStatus};
+pub use sync::{Enrollment, PullReport, PushReport, SyncStatus};
 pub use write::{FieldChange, OP_FORMAT};
 
 /// Test support: build a database at an older schema, as an older version of the app left it.

@@ -271,6 +271,11 @@ fn take_new_identity(conn: &mut Connection) -> Result<Uuid> {
         "UPDATE local_state SET device_id = ?1, next_seq = ?2, needs_new_identity = 0 WHERE id = 1",
         rusqlite::params![id.to_string(), pending.len() as i64 + 1],
     )?;
+    // The token and key belong to the device this file was copied from: the copy enrolls anew.
+    tx.execute(
+        "UPDATE sync_state SET device_token = NULL, signing_key = NULL WHERE id = 1",
+        [],
+    )?;
     tx.commit()?;
     tracing::info!(
         pending = pending.len(),

@@ -133,6 +133,15 @@ impl Store {
         )?)
     }
 
+    /// Records why the last sync failed (plain words for the status line, no personal data).
+    pub fn record_sync_error(&mut self, message: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_state SET last_error = ?1 WHERE id = 1",
+            [message],
+        )?;
+        Ok(())
+    }
+
     /// Rows with an op the server refused that no person has dealt with yet.
     pub fn parked_rows(&self) -> Result<BTreeSet<RowKey>> {
         let mut stmt = self
@@ -328,5 +337,73 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(report)
+    }
+}
+
+/// This device's enrollment with a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    pub server_url: String,
+    /// The bearer token (a secret: never print or log it).
+    pub token: String,
+    /// The Ed25519 secret key (32 bytes).
+    pub signing_key: Vec<u8>,
+    pub unit_id: String,
+    pub unit_name: String,
+}
+
+impl Store {
+    /// The enrollment, if this device has one (a copy of the file has none: it re-enrolls).
+    pub fn enrollment(&self) -> Result<Option<Enrollment>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT server_url, device_token, signing_key, unit_id, unit_name FROM sync_state
+                 WHERE id = 1 AND device_token IS NOT NULL",
+                [],
+                |r| {
+                    Ok(Enrollment {
+                        server_url: r.get(0)?,
+                        token: r.get(1)?,
+                        signing_key: r.get(2)?,
+                        unit_id: r.get(3)?,
+                        unit_name: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Keeps a new enrollment; a device enrolled with another server starts pulling from zero.
+    pub fn save_enrollment(&mut self, e: &Enrollment, epoch: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let same_server: bool = tx.query_row(
+            "SELECT coalesce(server_url = ?1 AND server_epoch = ?2, 0) FROM sync_state WHERE id = 1",
+            params![e.server_url, epoch],
+            |r| r.get(0),
+        )?;
+        if !same_server {
+            tx.execute(
+                "UPDATE sync_state SET server_epoch = ?1, pull_cursor = 0 WHERE id = 1",
+                [epoch],
+            )?;
+        }
+        tx.execute(
+            "UPDATE sync_state SET server_url = ?1, device_token = ?2, signing_key = ?3, unit_id = ?4,
+                 unit_name = ?5, enrolled_ms = ?6, last_error = NULL
+             WHERE id = 1",
+            params![
+                e.server_url,
+                e.token,
+                e.signing_key,
+                e.unit_id,
+                e.unit_name,
+                now_ms() as i64
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 }

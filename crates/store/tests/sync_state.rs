@@ -382,3 +382,51 @@ fn ops_queued_under_schema_5_are_pushed_after_the_upgrade() {
     assert_eq!((status.pending, status.pull_cursor), (1, 0));
     assert!(status.server_epoch.is_none());
 }
+
+fn enrollment(server: &str) -> khuyenhoc_store::Enrollment {
+    khuyenhoc_store::Enrollment {
+        server_url: server.into(),
+        token: "token-secret".into(),
+        signing_key: vec![7; 32],
+        unit_id: "0195f0a0-0000-7000-8000-0000000000cc".into(),
+        unit_name: "Hội Khuyến học xã Tân Hòa".into(),
+    }
+}
+
+#[test]
+fn a_copy_of_the_file_keeps_no_token_and_another_server_pulls_from_zero() {
+    let f = fixture();
+    let mut store = f.store;
+    assert!(store.enrollment().unwrap().is_none());
+    store
+        .save_enrollment(&enrollment("https://a.example/"), EPOCH)
+        .unwrap();
+    store.apply_pull_page(&page(12, vec![])).unwrap();
+    assert_eq!(
+        store.enrollment().unwrap(),
+        Some(enrollment("https://a.example/"))
+    );
+    // Enrolling again with the same server keeps the cursor; another server starts over.
+    store
+        .save_enrollment(&enrollment("https://a.example/"), EPOCH)
+        .unwrap();
+    assert_eq!(store.sync_status().unwrap().pull_cursor, 12);
+
+    let copy = f.path.with_file_name("copy.db");
+    store.backup(&copy).unwrap();
+    let copied = Store::open(&copy, khuyenhoc_store::OpenOptions::default()).unwrap();
+    assert_ne!(copied.device_id(), store.device_id());
+    assert!(
+        copied.enrollment().unwrap().is_none(),
+        "a copy of the file carries the original device's token"
+    );
+
+    store
+        .save_enrollment(&enrollment("https://b.example/"), "another-epoch")
+        .unwrap();
+    let status = store.sync_status().unwrap();
+    assert_eq!(
+        (status.pull_cursor, status.server_epoch.as_deref()),
+        (0, Some("another-epoch"))
+    );
+}

@@ -18,8 +18,8 @@ pub mod plan;
 
 pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
 pub use messages::{
-    Change, ErrorBody, OpOutcome, OpResult, PullPage, PullRequest, PushRequest, PushResponse,
-    RejectCode,
+    Change, EnrollRequest, EnrollResponse, ErrorBody, OpOutcome, OpResult, PullPage, PullRequest,
+    PushRequest, PushResponse, RejectCode, UnitRef,
 };
 pub use op::{OP_FORMAT, OP_FORMAT_PREVIOUS, Op, OpField, RowKey};
 pub use plan::{PushPlan, plan_push};

@@ -10,6 +10,33 @@ use serde::{Deserialize, Serialize};
 use crate::merge::{Conflict, FieldState};
 use crate::op::Op;
 
+/// `POST /v1/enroll`: a laptop joins the org unit a one-time code was made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub device_id: String,
+    /// The device's Ed25519 public key, 32 bytes in standard base64.
+    pub public_key: String,
+    pub device_name: String,
+}
+
+/// The org unit a device is bound to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub id: String,
+    pub org_code: Option<String>,
+    pub name: String,
+}
+
+/// The answer to an enrollment: the device's token (shown once, kept by the laptop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub token: String,
+    pub device_id: String,
+    pub unit: UnitRef,
+    pub epoch: String,
+}
+
 /// `POST /v1/push`: ops in device-sequence order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
