@@ -240,3 +240,21 @@ async fn the_epoch_survives_a_restart_and_differs_on_a_new_file() {
         .unwrap();
     assert_eq!(health["epoch"], other_epoch.to_string());
 }
+
+#[tokio::test]
+async fn zstd_request_bodies_are_accepted() {
+    let s = start_server().await;
+    let code = s.commune_and_code().await;
+    let bytes = serde_json::to_vec(&enroll_body(&code, Uuid::now_v7())).unwrap();
+    let resp = s
+        .client
+        .post(s.url("/v1/enroll"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "zstd")
+        .body(zstd::encode_all(&bytes[..], 3).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(s.counts(), (1, 1));
+}
