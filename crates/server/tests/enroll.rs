@@ -194,3 +194,32 @@ async fn bad_public_keys_and_names_are_400_and_change_nothing() {
         200
     );
 }
+
+#[tokio::test]
+async fn one_code_raced_by_many_laptops_enrolls_exactly_one() {
+    let s = start_server().await;
+    let code = s.commune_and_code().await;
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let client = s.client.clone();
+            let url = s.url("/v1/enroll");
+            let body = enroll_body(&code, Uuid::now_v7());
+            tokio::spawn(async move {
+                let resp = client.post(url).json(&body).send().await.unwrap();
+                let status = resp.status().as_u16();
+                let body: Value = resp.json().await.unwrap();
+                (status, body["code"].as_str().map(str::to_owned))
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (200, _) => won += 1,
+            (403, Some(c)) => assert_eq!(c, "enrollment_code_used"),
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(s.counts(), (1, 1));
+}
