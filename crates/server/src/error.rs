@@ -148,7 +148,17 @@ impl From<StorageError> for ApiError {
             StorageError::CodeExpired => Self::EnrollmentCodeExpired,
             StorageError::CodeUsed => Self::EnrollmentCodeUsed,
             StorageError::DeviceExists(_) => Self::DeviceExists,
-            other => Self::Internal(other.to_string()),
+            other => {
+                // The whole chain of causes, for the log.
+                let mut text = other.to_string();
+                let mut source = std::error::Error::source(&other);
+                while let Some(s) = source {
+                    text.push_str(": ");
+                    text.push_str(&s.to_string());
+                    source = s.source();
+                }
+                Self::Internal(text)
+            }
         }
     }
 }

@@ -92,7 +92,7 @@ pub enum StorageError {
     TooNew { found: i64, known: i64 },
     #[error("{0} is not a khuyenhoc server database")]
     NotServerDatabase(String),
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 

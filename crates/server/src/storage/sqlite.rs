@@ -476,4 +476,35 @@ mod tests {
             Err(StorageError::NotServerDatabase(_))
         ));
     }
+
+    #[test]
+    fn a_database_from_a_newer_server_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("newer.db");
+        let first = SqliteStorage::open_blocking(&path).unwrap();
+        drop(first);
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", LATEST_SCHEMA + 1)
+            .unwrap();
+        drop(c);
+        assert!(matches!(
+            SqliteStorage::open_blocking(&path),
+            Err(StorageError::TooNew { .. })
+        ));
+        let c = Connection::open(&path).unwrap();
+        let v: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST_SCHEMA + 1);
+    }
+
+    #[test]
+    fn the_epoch_is_made_once_per_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SqliteStorage::open_blocking(&dir.path().join("a.db")).unwrap();
+        let a2 = SqliteStorage::open_blocking(&dir.path().join("a.db")).unwrap();
+        let b = SqliteStorage::open_blocking(&dir.path().join("b.db")).unwrap();
+        assert_eq!(a.epoch(), a2.epoch());
+        assert_ne!(a.epoch(), b.epoch());
+    }
 }
