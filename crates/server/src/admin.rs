@@ -1,0 +1,133 @@
+//! Administration of a server database, used by the `khuyenhoc-server admin` commands (and by
+//! tests): org units, enrollment codes, devices. The plain enrollment code exists only in the
+//! value [`Admin::create_code`] returns; the database keeps its hash.
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use uuid::Uuid;
+
+use crate::auth;
+use crate::storage::{
+    Device, NewEnrollmentCode, NewOrgUnit, OrgUnit, ServerStorage, StorageError,
+    sqlite::SqliteStorage,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+pub type AdminResult<T> = Result<T, AdminError>;
+
+/// A freshly made enrollment code: show `code` once, it cannot be read back.
+#[derive(Debug, Clone)]
+pub struct IssuedCode {
+    pub code: String,
+    pub unit: OrgUnit,
+    pub expires_at: Timestamp,
+}
+
+pub struct Admin {
+    storage: Arc<dyn ServerStorage>,
+}
+
+impl Admin {
+    pub fn new(storage: Arc<dyn ServerStorage>) -> Self {
+        Self { storage }
+    }
+
+    /// Opens (creating it if needed) a SQLite server database.
+    pub async fn open_sqlite(path: &std::path::Path) -> AdminResult<Self> {
+        Ok(Self::new(Arc::new(SqliteStorage::open(path).await?)))
+    }
+
+    pub fn epoch(&self) -> Uuid {
+        self.storage.epoch()
+    }
+
+    pub async fn add_unit(
+        &self,
+        org_code: &str,
+        name: &str,
+        parent_code: Option<&str>,
+    ) -> AdminResult<OrgUnit> {
+        let org_code = org_code.trim();
+        let name = name.trim();
+        if org_code.is_empty()
+            || org_code
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(AdminError::Invalid(format!(
+                "org code must be non-empty without spaces: {org_code:?}"
+            )));
+        }
+        if name.is_empty() {
+            return Err(AdminError::Invalid("name must not be empty".into()));
+        }
+        Ok(self
+            .storage
+            .add_unit(NewOrgUnit {
+                org_code: org_code.into(),
+                name: name.into(),
+                parent_code: parent_code.map(|p| p.trim().to_owned()),
+            })
+            .await?)
+    }
+
+    pub async fn list_units(&self) -> AdminResult<Vec<OrgUnit>> {
+        Ok(self.storage.list_units().await?)
+    }
+
+    /// Makes a one-time code for the unit `unit_code`, valid for `valid_for` from now. A
+    /// negative duration makes an already expired code (for tests).
+    pub async fn create_code(
+        &self,
+        unit_code: &str,
+        valid_for: SignedDuration,
+    ) -> AdminResult<IssuedCode> {
+        let unit = self
+            .storage
+            .unit_by_code(unit_code.trim())
+            .await?
+            .ok_or_else(|| StorageError::UnitNotFound(unit_code.into()))?;
+        let now = Timestamp::now();
+        let expires_at = now
+            .checked_add(valid_for)
+            .map_err(|e| AdminError::Invalid(format!("validity out of range: {e}")))?;
+        let code = auth::new_enrollment_code();
+        self.storage
+            .create_enrollment_code(NewEnrollmentCode {
+                code_hash: auth::code_hash(&code),
+                unit_id: unit.id,
+                created_at: now,
+                expires_at,
+            })
+            .await?;
+        Ok(IssuedCode {
+            code,
+            unit,
+            expires_at,
+        })
+    }
+
+    pub async fn list_devices(&self) -> AdminResult<Vec<Device>> {
+        Ok(self.storage.list_devices().await?)
+    }
+
+    pub async fn revoke_device(&self, device_id: Uuid) -> AdminResult<()> {
+        Ok(self
+            .storage
+            .revoke_device(device_id, Timestamp::now())
+            .await?)
+    }
+
+    /// Whether `unit` is `ancestor` or below it.
+    pub async fn is_within(&self, unit: Uuid, ancestor: Uuid) -> AdminResult<bool> {
+        Ok(self.storage.is_within(unit, ancestor).await?)
+    }
+}

@@ -1,0 +1,116 @@
+//! The HTTP API: routes, shared state and the layers every request goes through (trace,
+//! epoch header, response compression, request decompression, body limit). Each route is
+//! described with utoipa, and the same router produces the OpenAPI document served at
+//! `/openapi.json`, so the document cannot miss a route.
+
+mod enroll;
+mod status;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequest};
+use axum::http::{HeaderName, HeaderValue, Request};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::storage::ServerStorage;
+
+pub use enroll::{EnrollRequest, EnrollResponse, UnitRef};
+pub use status::{Health, WhoAmI};
+
+/// The header that carries the server's epoch on every answer.
+pub const EPOCH_HEADER: &str = "x-khuyenhoc-epoch";
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn ServerStorage>,
+    pub epoch: Uuid,
+    openapi: Arc<utoipa::openapi::OpenApi>,
+}
+
+/// A JSON body whose rejections (bad syntax, wrong shape, too large) answer in the API's error
+/// shape instead of axum's plain text.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "khuyenhoc sync server", description = "Central server of the khuyenhoc study-promotion register: device enrollment now, push and pull later."),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorBody)),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(status::health))
+        .routes(routes!(status::openapi_json))
+        .routes(routes!(enroll::enroll))
+        .routes(routes!(status::whoami))
+}
+
+/// The OpenAPI document of every route (also served at `/openapi.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
+}
+
+/// The whole application, ready to serve.
+pub fn app(storage: Arc<dyn ServerStorage>, body_limit: usize) -> Router {
+    let epoch = storage.epoch();
+    let (router, doc) = routes().split_for_parts();
+    let state = AppState {
+        storage,
+        epoch,
+        openapi: Arc::new(doc),
+    };
+    let epoch_value =
+        HeaderValue::from_str(&epoch.to_string()).expect("a UUID is a valid header value");
+    router
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
+        // Counted after decompression: a small compressed body that inflates past the limit
+        // is refused as well.
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(EPOCH_HEADER),
+            epoch_value,
+        ))
+        .layer(
+            // Method and path only: no headers (tokens), no query, no bodies (personal data).
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        device_id = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}

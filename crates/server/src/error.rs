@@ -1,0 +1,164 @@
+//! The one error shape of the HTTP API: a status and a JSON body `{code, message}`. `code` is a
+//! stable English identifier clients switch on; `message` is Vietnamese, for people. Logs carry
+//! the English detail, never tokens, codes or personal data.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::storage::StorageError;
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable identifier, e.g. `enrollment_code_expired`.
+    pub code: String,
+    /// A sentence in Vietnamese for the person using the app.
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("malformed JSON body")]
+    MalformedJson,
+    #[error("JSON body does not match the expected shape")]
+    InvalidBody,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    #[error("invalid field {0}")]
+    InvalidField(&'static str),
+    #[error("invalid public key")]
+    InvalidPublicKey,
+    #[error("missing, unknown or revoked bearer token")]
+    Unauthorized,
+    #[error("enrollment code unknown")]
+    EnrollmentCodeInvalid,
+    #[error("enrollment code expired")]
+    EnrollmentCodeExpired,
+    #[error("enrollment code already used")]
+    EnrollmentCodeUsed,
+    #[error("device already enrolled")]
+    DeviceExists,
+    #[error("no such route")]
+    NotFound,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson | Self::InvalidField(_) | Self::InvalidPublicKey => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::InvalidBody => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            // The code is a credential: refused, whatever is wrong with it.
+            Self::EnrollmentCodeInvalid
+            | Self::EnrollmentCodeExpired
+            | Self::EnrollmentCodeUsed => StatusCode::FORBIDDEN,
+            Self::DeviceExists => StatusCode::CONFLICT,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson => "malformed_json",
+            Self::InvalidBody => "invalid_body",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::InvalidField(_) => "invalid_field",
+            Self::InvalidPublicKey => "invalid_public_key",
+            Self::Unauthorized => "unauthorized",
+            Self::EnrollmentCodeInvalid => "enrollment_code_invalid",
+            Self::EnrollmentCodeExpired => "enrollment_code_expired",
+            Self::EnrollmentCodeUsed => "enrollment_code_used",
+            Self::DeviceExists => "device_exists",
+            Self::NotFound => "not_found",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The Vietnamese sentence shown to people.
+    pub fn message(&self) -> String {
+        match self {
+            Self::MalformedJson => "Dữ liệu gửi lên không đúng định dạng JSON.".into(),
+            Self::InvalidBody => "Dữ liệu gửi lên thiếu trường hoặc có trường sai kiểu.".into(),
+            Self::PayloadTooLarge => "Dữ liệu gửi lên quá lớn.".into(),
+            Self::UnsupportedMediaType => "Dữ liệu phải được gửi dạng JSON.".into(),
+            Self::InvalidField(f) => format!("Trường \"{f}\" không hợp lệ."),
+            Self::InvalidPublicKey => "Khóa công khai của máy không hợp lệ.".into(),
+            Self::Unauthorized => "Máy chưa được đăng ký hoặc đã bị thu hồi quyền đồng bộ.".into(),
+            Self::EnrollmentCodeInvalid => "Mã đăng ký không đúng.".into(),
+            Self::EnrollmentCodeExpired => {
+                "Mã đăng ký đã hết hạn. Hãy xin quản trị viên một mã mới.".into()
+            }
+            Self::EnrollmentCodeUsed => {
+                "Mã đăng ký đã được dùng. Hãy xin quản trị viên một mã mới.".into()
+            }
+            Self::DeviceExists => "Máy này đã được đăng ký trước đó.".into(),
+            Self::NotFound => "Không có địa chỉ này trên máy chủ.".into(),
+            Self::Internal(_) => "Máy chủ gặp lỗi. Vui lòng thử lại sau.".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(code = self.code(), error = %self, "request failed");
+        } else {
+            tracing::info!(code = self.code(), error = %self, "request refused");
+        }
+        let body = ErrorBody {
+            code: self.code().into(),
+            message: self.message(),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Self::InvalidBody,
+            StatusCode::BAD_REQUEST => Self::MalformedJson,
+            // A body that could not be read (cut connection, bad compression…).
+            _ => Self::MalformedJson,
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::CodeInvalid => Self::EnrollmentCodeInvalid,
+            StorageError::CodeExpired => Self::EnrollmentCodeExpired,
+            StorageError::CodeUsed => Self::EnrollmentCodeUsed,
+            StorageError::DeviceExists(_) => Self::DeviceExists,
+            other => {
+                // The whole chain of causes, for the log.
+                let mut text = other.to_string();
+                let mut source = std::error::Error::source(&other);
+                while let Some(s) = source {
+                    text.push_str(": ");
+                    text.push_str(&s.to_string());
+                    source = s.source();
+                }
+                Self::Internal(text)
+            }
+        }
+    }
+}

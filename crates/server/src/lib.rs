@@ -1,0 +1,112 @@
+//! The khuyenhoc central sync server. Laptops enroll with a one-time code and then talk to it
+//! with a bearer token; push and pull come with the shared protocol crate.
+//!
+//! [`start`] runs a server in the current tokio runtime and hands back its address, epoch and a
+//! way to stop it, so tests run real HTTP on `127.0.0.1:0` against a temporary database.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+pub use config::ServerConfig;
+use storage::{ServerStorage, StorageError, sqlite::SqliteStorage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A server running in the background.
+pub struct RunningServer {
+    /// The address it actually listens on (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    pub epoch: Uuid,
+    shutdown: ShutdownHandle,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Asks a running server to stop: it stops accepting and finishes the requests in flight.
+#[derive(Clone, Debug, Default)]
+pub struct ShutdownHandle(Arc<Notify>);
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        // A stored permit: works even if the server has not started waiting yet.
+        self.0.notify_one();
+    }
+}
+
+impl RunningServer {
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Stops the server and waits until it has finished.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        self.shutdown.shutdown();
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after a [`ShutdownHandle::shutdown`]).
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }
+}
+
+/// Opens (creating it if needed) the SQLite database of `config` and starts serving.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    let storage = SqliteStorage::open(&config.db_path).await?;
+    start_with_storage(&config, Arc::new(storage)).await
+}
+
+/// Starts serving over any storage.
+pub async fn start_with_storage(
+    config: &ServerConfig,
+    storage: Arc<dyn ServerStorage>,
+) -> Result<RunningServer, StartError> {
+    let epoch = storage.epoch();
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let app = api::app(storage, config.body_limit);
+    let shutdown = ShutdownHandle::default();
+    let notify = Arc::clone(&shutdown.0);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { notify.notified().await })
+            .await
+    });
+    tracing::info!(%addr, %epoch, "server listening");
+    Ok(RunningServer {
+        addr,
+        epoch,
+        shutdown,
+        task,
+    })
+}

@@ -1,0 +1,259 @@
+//! `khuyenhoc-server`: run the central sync server, or administer its database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use jiff::SignedDuration;
+use uuid::Uuid;
+
+use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::config::{DEFAULT_BODY_LIMIT, DEFAULT_DB};
+use khuyenhoc_server::{ServerConfig, start};
+
+#[derive(Parser)]
+#[command(
+    name = "khuyenhoc-server",
+    version,
+    about = "Máy chủ đồng bộ khuyenhoc (central sync server)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates the database on first start).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(
+            long,
+            default_value = "127.0.0.1:8080",
+            env = "KHUYENHOC_SERVER_LISTEN"
+        )]
+        listen: SocketAddr,
+        /// The SQLite database file; by default `khuyenhoc-server.db` in the current directory.
+        #[arg(long, default_value = DEFAULT_DB, env = "KHUYENHOC_SERVER_DB")]
+        db: PathBuf,
+        /// Largest request body in bytes, after decompression.
+        #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+        body_limit: usize,
+    },
+    /// Administer the database: org units, enrollment codes, devices.
+    Admin {
+        /// The SQLite database file; by default `khuyenhoc-server.db` in the current directory.
+        #[arg(long, default_value = DEFAULT_DB, env = "KHUYENHOC_SERVER_DB")]
+        db: PathBuf,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Org units (province, commune, branch…).
+    Unit {
+        #[command(subcommand)]
+        command: UnitCommand,
+    },
+    /// One-time enrollment codes.
+    Code {
+        #[command(subcommand)]
+        command: CodeCommand,
+    },
+    /// Enrolled devices.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitCommand {
+    /// Add an org unit.
+    Add {
+        /// Its official code (unique), e.g. the commune code 26734.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// The code of the unit it belongs to.
+        #[arg(long)]
+        parent_code: Option<String>,
+    },
+    /// List org units: code, name, parent code (tab-separated).
+    List,
+}
+
+#[derive(Subcommand)]
+enum CodeCommand {
+    /// Make a one-time enrollment code for a unit; the code is printed once, on stdout.
+    Create {
+        #[arg(long)]
+        unit_code: String,
+        /// Hours the code stays valid (1 to 720).
+        #[arg(long, default_value_t = 72, value_parser = clap::value_parser!(u32).range(1..=720))]
+        valid_hours: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// List devices: id, name, unit code, enrolled at, state (tab-separated).
+    List,
+    /// Revoke a device: its token stops working at once.
+    Revoke { device_id: Uuid },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The server logs its requests; admin commands only print warnings.
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Admin { .. } => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes on one line, without a backtrace.
+            eprintln!("Lỗi (error): {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve {
+                listen,
+                db,
+                body_limit,
+            } => serve(listen, db, body_limit).await,
+            Command::Admin { db, command } => admin(db, command).await,
+        }
+    })
+}
+
+async fn serve(listen: SocketAddr, db: PathBuf, body_limit: usize) -> anyhow::Result<()> {
+    let mut config = ServerConfig::new(listen, &db);
+    config.body_limit = body_limit;
+    let server = start(config)
+        .await
+        .with_context(|| format!("starting the server on {}", db.display()))?;
+    eprintln!(
+        "khuyenhoc-server listening on http://{} (epoch {}, database {})",
+        server.addr,
+        server.epoch,
+        db.display()
+    );
+    let handle = server.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        handle.shutdown();
+    });
+    server.wait().await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn admin(db: PathBuf, command: AdminCommand) -> anyhow::Result<()> {
+    let admin = Admin::open_sqlite(&db)
+        .await
+        .with_context(|| format!("opening {}", db.display()))?;
+    match command {
+        AdminCommand::Unit { command } => match command {
+            UnitCommand::Add {
+                code,
+                name,
+                parent_code,
+            } => {
+                let unit = admin.add_unit(&code, &name, parent_code.as_deref()).await?;
+                println!("{}\t{}\t{}", unit.org_code, unit.name, unit.id);
+            }
+            UnitCommand::List => {
+                let units = admin.list_units().await?;
+                for u in &units {
+                    let parent = u
+                        .parent_id
+                        .and_then(|p| units.iter().find(|x| x.id == p))
+                        .map(|p| p.org_code.as_str())
+                        .unwrap_or("-");
+                    println!("{}\t{}\t{}", u.org_code, u.name, parent);
+                }
+            }
+        },
+        AdminCommand::Code {
+            command:
+                CodeCommand::Create {
+                    unit_code,
+                    valid_hours,
+                },
+        } => {
+            let issued = admin
+                .create_code(
+                    &unit_code,
+                    SignedDuration::from_hours(i64::from(valid_hours)),
+                )
+                .await?;
+            println!("{}", issued.code);
+            eprintln!(
+                "Mã đăng ký cho {} ({}), hết hạn {}. Mã chỉ hiện một lần. \
+                 (Enrollment code, shown once.)",
+                issued.unit.name, issued.unit.org_code, issued.expires_at
+            );
+        }
+        AdminCommand::Device { command } => match command {
+            DeviceCommand::List => {
+                for d in admin.list_devices().await? {
+                    let state = match d.revoked_at {
+                        Some(t) => format!("revoked {t}"),
+                        None => "active".into(),
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        d.id, d.name, d.unit_code, d.enrolled_at, state
+                    );
+                }
+            }
+            DeviceCommand::Revoke { device_id } => {
+                admin.revoke_device(device_id).await?;
+                println!("revoked {device_id}");
+            }
+        },
+    }
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! What the server keeps, behind one async trait with one implementation per database
+//! (Atuin's shape). [`sqlite::SqliteStorage`] is the only one today; a PostgreSQL one comes
+//! later and must pass the same tests. Handlers and admin commands only see [`ServerStorage`].
+//!
+//! The storage layer takes hashes, never plain tokens or enrollment codes: hashing and
+//! generating secrets is the caller's job ([`crate::auth`], [`crate::admin`]).
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A node of the association's tree (province, commune, branch…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct OrgUnit {
+    pub id: Uuid,
+    /// The official code, e.g. the commune code `26734`; unique on the server.
+    pub org_code: String,
+    pub name: String,
+    pub parent_id: Option<Uuid>,
+}
+
+/// A new org unit, placed under the unit with `parent_code` (or at the top).
+#[derive(Debug, Clone)]
+pub struct NewOrgUnit {
+    pub org_code: String,
+    pub name: String,
+    pub parent_code: Option<String>,
+}
+
+/// A one-time enrollment code as stored: its hash, unit and expiry.
+#[derive(Debug, Clone)]
+pub struct NewEnrollmentCode {
+    pub code_hash: [u8; 32],
+    pub unit_id: Uuid,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Everything enrollment writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct Enrollment {
+    pub code_hash: [u8; 32],
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub public_key: [u8; 32],
+    pub token_hash: [u8; 32],
+    pub now: Timestamp,
+}
+
+/// An enrolled device, as the admin sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: Uuid,
+    pub name: String,
+    pub unit_id: Uuid,
+    pub unit_code: String,
+    pub enrolled_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The device behind a valid (known, not revoked) bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedDevice {
+    pub device_id: Uuid,
+    pub device_name: String,
+    pub unit: OrgUnit,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("an org unit with code {0} already exists")]
+    UnitCodeExists(String),
+    #[error("no org unit with code {0}")]
+    UnitNotFound(String),
+    #[error("enrollment code unknown")]
+    CodeInvalid,
+    #[error("enrollment code expired")]
+    CodeExpired,
+    #[error("enrollment code already used")]
+    CodeUsed,
+    #[error("device {0} is already enrolled")]
+    DeviceExists(Uuid),
+    #[error("no device {0}")]
+    DeviceNotFound(Uuid),
+    #[error(
+        "the database was written by a newer server (schema {found}, this build knows {known})"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("{0} is not a khuyenhoc server database")]
+    NotServerDatabase(String),
+    #[error("database error")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// The server's storage. Every method is one transaction.
+#[async_trait]
+pub trait ServerStorage: Send + Sync + 'static {
+    /// The UUID made when this database was created.
+    fn epoch(&self) -> Uuid;
+
+    async fn add_unit(&self, unit: NewOrgUnit) -> StorageResult<OrgUnit>;
+    async fn list_units(&self) -> StorageResult<Vec<OrgUnit>>;
+    async fn unit_by_code(&self, org_code: &str) -> StorageResult<Option<OrgUnit>>;
+    /// Whether `unit` is `ancestor` or lies in its subtree: the authority rule of later pushes
+    /// and pulls (a commune's device sees its commune and what is below it).
+    async fn is_within(&self, unit: Uuid, ancestor: Uuid) -> StorageResult<bool>;
+
+    async fn create_enrollment_code(&self, code: NewEnrollmentCode) -> StorageResult<()>;
+    /// Consumes the code, registers the device and stores its token hash, all or nothing.
+    /// Returns the device's unit.
+    async fn enroll(&self, enrollment: Enrollment) -> StorageResult<OrgUnit>;
+
+    async fn device_by_token(
+        &self,
+        token_hash: [u8; 32],
+    ) -> StorageResult<Option<AuthenticatedDevice>>;
+    async fn list_devices(&self) -> StorageResult<Vec<Device>>;
+    /// Revokes a device's token; revoking twice keeps the first time.
+    async fn revoke_device(&self, device_id: Uuid, now: Timestamp) -> StorageResult<()>;
+}

@@ -1,0 +1,227 @@
+//! The real `khuyenhoc-server` binary: admin commands end to end, and `serve` from nothing
+//! with a graceful stop on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+use khuyenhoc_server::{ServerConfig, start};
+use serde_json::Value;
+use uuid::Uuid;
+
+const BIN: &str = env!("CARGO_BIN_EXE_khuyenhoc-server");
+
+fn admin(db: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("admin")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn admin_commands_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    ok(admin(
+        &db,
+        &["unit", "add", "--code", "01", "--name", "Tỉnh Thử"],
+    ));
+    ok(admin(
+        &db,
+        &[
+            "unit",
+            "add",
+            "--code",
+            "26734",
+            "--name",
+            "Xã Tân Hòa",
+            "--parent-code",
+            "01",
+        ],
+    ));
+    // A duplicate code and an unknown parent fail, with a message and no change.
+    assert!(
+        !admin(&db, &["unit", "add", "--code", "01", "--name", "Lại"])
+            .status
+            .success()
+    );
+    assert!(
+        !admin(
+            &db,
+            &[
+                "unit",
+                "add",
+                "--code",
+                "9",
+                "--name",
+                "X",
+                "--parent-code",
+                "nope"
+            ]
+        )
+        .status
+        .success()
+    );
+    let units = ok(admin(&db, &["unit", "list"]));
+    let lines: Vec<&str> = units.lines().collect();
+    assert_eq!(lines, ["01\tTỉnh Thử\t-", "26734\tXã Tân Hòa\t01"]);
+
+    let out = admin(
+        &db,
+        &[
+            "code",
+            "create",
+            "--unit-code",
+            "26734",
+            "--valid-hours",
+            "2",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = ok(out).trim().to_owned();
+    assert_eq!(code.len(), 14, "{code}");
+    assert!(stderr.contains("Xã Tân Hòa"), "{stderr}");
+    assert!(
+        !admin(&db, &["code", "create", "--unit-code", "nope"])
+            .status
+            .success()
+    );
+    assert!(
+        !admin(
+            &db,
+            &[
+                "code",
+                "create",
+                "--unit-code",
+                "26734",
+                "--valid-hours",
+                "0"
+            ]
+        )
+        .status
+        .success()
+    );
+
+    // Enroll against a server on the same file, with the printed code.
+    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let device = Uuid::now_v7();
+    let resp = client
+        .post(format!("{base}/v1/enroll"))
+        .json(&enroll_body(&code, device))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["unit"]["org_code"], "26734");
+    let token = body["token"].as_str().unwrap().to_owned();
+
+    let devices = ok(admin(&db, &["device", "list"]));
+    assert!(devices.contains(&device.to_string()), "{devices}");
+    assert!(devices.trim_end().ends_with("active"), "{devices}");
+
+    // Revoked from the command line while the server runs: the token stops working at once.
+    ok(admin(&db, &["device", "revoke", &device.to_string()]));
+    let resp = client
+        .get(format!("{base}/v1/whoami"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_error(resp, 401, "unauthorized").await;
+    assert!(ok(admin(&db, &["device", "list"])).contains("revoked"));
+    assert!(
+        !admin(&db, &["device", "revoke", &Uuid::now_v7().to_string()])
+            .status
+            .success()
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn serve_creates_its_database_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh").with_extension("db");
+    assert!(!db.exists());
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut logs = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "server exited: {logs}"
+        );
+        logs.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let health: Value = reqwest::get(format!("http://{addr}/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert!(db.exists());
+    let secret = "dGhpcy1pcy1hLXNlY3JldC10b2tlbi1mb3ItdGVzdA";
+    let resp = reqwest::Client::new()
+        .get(format!("http://{addr}/v1/whoami"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful stop exits 0: {exit:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(rest.contains("shutting down"), "{rest}");
+    // Requests are logged, tokens never.
+    let all = logs + &rest;
+    assert!(
+        all.contains("/health") && all.contains("/v1/whoami"),
+        "{all}"
+    );
+    assert!(!all.contains(secret), "{all}");
+
+    // The same file keeps its epoch when opened again.
+    let again = khuyenhoc_server::admin::Admin::open_sqlite(&db)
+        .await
+        .unwrap();
+    assert_eq!(again.epoch().to_string(), health["epoch"]);
+}
