@@ -53,6 +53,8 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the database with the backup in FILE (verified first).
     Restore { file: PathBuf },
+    /// Join the commune on the central server with a one-time code (once per laptop).
+    Enroll(crate::sync::EnrollArgs),
     /// Sync with the central server.
     #[command(subcommand)]
     Sync(crate::sync::SyncCommand),

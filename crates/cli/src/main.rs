@@ -106,6 +106,7 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
         Command::Officers(c) => officers::run(ctx, c),
         Command::Units(c) => units::run(ctx, c),
         Command::Members(c) => members::run(ctx, c),
+        Command::Enroll(a) => sync::enroll(ctx, a),
         Command::Sync(c) => sync::run(ctx, c),
         Command::Backup { file } => {
             let store = ctx.open()?;

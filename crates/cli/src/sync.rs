@@ -1,8 +1,10 @@
-//! `khuyenhoc sync …`: the laptop's sync with the central server. `sync status` says what waits
-//! (changes to send, changes the server refused, conflicts to review) and when the last sync
-//! succeeded. Enrolling and syncing come with the sync client.
+//! The laptop's sync with the central server. `khuyenhoc enroll` joins the commune on the
+//! server with a one-time code; `sync status` says what waits (changes to send, changes the
+//! server refused, conflicts to review) and when the last sync succeeded.
 
-use clap::Subcommand;
+use std::sync::Mutex;
+
+use clap::{Args, Subcommand};
 use khuyenhoc_domain::money::format_int_vi as n;
 use khuyenhoc_store::StoreError;
 
@@ -12,6 +14,80 @@ use crate::Ctx;
 pub enum SyncCommand {
     /// What waits to be synced, and the last sync (no personal data).
     Status,
+}
+
+#[derive(Args)]
+pub struct EnrollArgs {
+    /// The server, e.g. https://khuyenhoc.quangtri.vn (http:// only for this machine).
+    #[arg(long)]
+    pub server: String,
+    /// The one-time code from the province, e.g. K7QM-2XHD-9PRT.
+    #[arg(long)]
+    pub code: String,
+    /// A name for this laptop, shown to the province's administrator.
+    #[arg(long, default_value = "Máy tính xã")]
+    pub name: String,
+    /// Allow http:// to another machine (the token then crosses the network in clear).
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}
+
+fn sync_error(e: khuyenhoc_sync_client::SyncError) -> StoreError {
+    match e {
+        khuyenhoc_sync_client::SyncError::Store(e) => e,
+        other => {
+            tracing::info!(code = other.code(), error = %other, "sync failed");
+            let code: &'static str = match other.code() {
+                "bad_address" => "bad_address",
+                "insecure_address" => "insecure_address",
+                "unreachable" => "server_unreachable",
+                _ => "server_refused",
+            };
+            StoreError::rule(code, other.message_vi(), other.to_string())
+        }
+    }
+}
+
+/// Joins the commune on the server: needs the chairperson once the commune is set up.
+pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<(), StoreError> {
+    let store = ctx.open()?;
+    store.require(khuyenhoc_domain::Permission::ManageOfficers)?;
+    let address =
+        khuyenhoc_sync_client::ServerAddress::parse(&args.server, args.allow_insecure_http)
+            .map_err(sync_error)?;
+    let store = Mutex::new(store);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            StoreError::rule(
+                "runtime",
+                "Không khởi động được kết nối mạng.",
+                e.to_string(),
+            )
+        })?;
+    let answer = runtime
+        .block_on(khuyenhoc_sync_client::enroll(
+            &store, address, &args.code, &args.name,
+        ))
+        .map_err(sync_error)?;
+    #[derive(serde::Serialize)]
+    struct Enrolled<'a> {
+        device_id: &'a str,
+        unit: &'a str,
+        epoch: &'a str,
+    }
+    ctx.out.done(
+        &Enrolled {
+            device_id: &answer.device_id,
+            unit: &answer.unit.name,
+            epoch: &answer.epoch,
+        },
+        &format!(
+            "Đã đăng ký máy này với máy chủ, thuộc {}.",
+            answer.unit.name
+        ),
+    )
 }
 
 pub fn run(ctx: &Ctx, command: SyncCommand) -> Result<(), StoreError> {
