@@ -4,35 +4,6 @@
 
 use khuyenhoc_tests::Env;
 
-fn setup(env: &Env) {
-    let out = env
-        .cmd()
-        .env("KHUYENHOC_PIN", "2580")
-        .args([
-            "--json",
-            "setup",
-            "--province",
-            "Hội Khuyến học tỉnh Quảng Trị",
-            "--province-code",
-            "44",
-            "--commune",
-            "Hội Khuyến học xã Tân Hòa",
-            "--code",
-            "26734",
-            "--username",
-            "lan",
-            "--full-name",
-            "Trần Thị Lan",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-}
-
 fn as_officer(env: &Env, user: &str, pin: &str, args: &[&str]) -> std::process::Output {
     env.cmd()
         .env("KHUYENHOC_USER", user)
@@ -52,7 +23,7 @@ fn error_code(out: &std::process::Output) -> String {
 #[test]
 fn officers_log_in_from_the_command_line_and_roles_hold() {
     let env = Env::new();
-    setup(&env);
+    env.setup_commune();
 
     // Without --as the set-up register refuses changes and member lists.
     let out = env
@@ -172,7 +143,7 @@ fn officers_log_in_from_the_command_line_and_roles_hold() {
 #[test]
 fn without_a_pin_and_no_terminal_the_command_says_how_to_give_one() {
     let env = Env::new();
-    setup(&env);
+    env.setup_commune();
     let out = env
         .cmd()
         .env("KHUYENHOC_USER", "lan")

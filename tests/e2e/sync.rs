@@ -7,33 +7,6 @@ use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_tests::Env;
 
-fn setup_commune(env: &Env) {
-    let out = env
-        .cmd()
-        .env("KHUYENHOC_PIN", "2580")
-        .args([
-            "--json",
-            "setup",
-            "--province",
-            "Hội Khuyến học tỉnh Quảng Trị",
-            "--commune",
-            "Hội Khuyến học xã Tân Hòa",
-            "--code",
-            "26734",
-            "--username",
-            "lan",
-            "--full-name",
-            "Trần Thị Lan",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-}
-
 /// Runs the CLI as the chairperson on a blocking thread (the server runs on this runtime).
 async fn as_chair(env: &Env, args: &[&str]) -> std::process::Output {
     let mut cmd = env.cmd();
@@ -59,7 +32,7 @@ async fn sync_status(env: &Env) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code() {
     let env = Env::new();
-    setup_commune(&env);
+    env.setup_commune();
     let server_db = env.path("server.db");
     let server = start(ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),

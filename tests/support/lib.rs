@@ -118,6 +118,37 @@ impl Env {
         "26734"
     }
 
+    /// First run through `setup`: the province, the commune "26734" and its chairperson `lan`
+    /// (Trần Thị Lan, PIN 2580).
+    pub fn setup_commune(&self) {
+        let out = self
+            .cmd()
+            .env("KHUYENHOC_PIN", "2580")
+            .args([
+                "--json",
+                "setup",
+                "--province",
+                "Hội Khuyến học tỉnh Quảng Trị",
+                "--province-code",
+                "44",
+                "--commune",
+                "Hội Khuyến học xã Tân Hòa",
+                "--code",
+                "26734",
+                "--username",
+                "lan",
+                "--full-name",
+                "Trần Thị Lan",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
     /// Reads one integer with SQL from the database file (after the processes are done).
     pub fn count(&self, sql: &str) -> i64 {
         let store = khuyenhoc_store::Store::open(

@@ -82,6 +82,42 @@ fn push_all(store: &mut Store) {
         .unwrap();
 }
 
+/// Changes a member's name or phone on the laptop (one pending op).
+fn edit(
+    store: &mut Store,
+    id: &uuid::Uuid,
+    change: impl FnOnce(&mut khuyenhoc_domain::MemberInput),
+) {
+    let mut input = store.member_input(id).unwrap().1;
+    change(&mut input);
+    store.update_member(id, &input, None).unwrap();
+}
+
+/// The version the member row was created with (what the server holds before any edit).
+fn created_version(store: &Store, id: &uuid::Uuid) -> String {
+    store
+        .connection()
+        .query_row(
+            "SELECT created_version FROM members WHERE id = ?1",
+            [id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// The server's refusal of `op`, whose full name stays `name` at `version` on the server.
+fn refusal(op: &Op, code: RejectCode, reason: &str, name: &str, version: &str) -> PushResponse {
+    answer(vec![OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome: OpOutcome::Rejected {
+            code,
+            reason: reason.into(),
+        },
+        fields: BTreeMap::from([("full_name".to_owned(), state(json!(name), version))]),
+    }])
+}
+
 fn field(store: &Store, id: &str, name: &str) -> Option<String> {
     store
         .connection()
@@ -103,9 +139,7 @@ fn a_pulled_page_applies_without_ops_and_keeps_fields_with_pending_edits() {
     push_all(&mut store);
     assert_eq!(store.sync_status().unwrap().pending, 0);
     // An edit of the phone, not pushed yet.
-    let mut input = store.member_input(&m.id).unwrap().1;
-    input.phone = Some("0912345678".into());
-    store.update_member(&m.id, &input, None).unwrap();
+    edit(&mut store, &m.id, |m| m.phone = Some("0912345678".into()));
     let ops_before = count(&store, "SELECT count(*) FROM outbox");
 
     let newer = stamp(9_000_000_000_000);
@@ -188,9 +222,7 @@ fn a_lost_conflict_takes_the_kept_value_and_keeps_ours_for_review() {
         .add_member(&f.branch_a.id, &person("Lê Đức Anh"))
         .unwrap();
     push_all(&mut store);
-    let mut input = store.member_input(&m.id).unwrap().1;
-    input.phone = Some("0912345678".into());
-    store.update_member(&m.id, &input, None).unwrap();
+    edit(&mut store, &m.id, |m| m.phone = Some("0912345678".into()));
     let op = store.next_push(10).unwrap().remove(0);
     let kept = state(json!("0977000111"), &stamp(9_000_000_000_000));
     let ours = state(json!("0912345678"), &op.version);
@@ -237,40 +269,26 @@ fn a_refused_op_is_parked_undone_and_holds_back_its_row_only() {
         .unwrap();
     push_all(&mut store);
     assert!(store.next_push(10).unwrap().is_empty());
-    let original = store
-        .connection()
-        .query_row(
-            "SELECT created_version FROM members WHERE id = ?1",
-            [a.id.to_string()],
-            |r| r.get::<_, String>(0),
-        )
-        .unwrap();
+    let original = created_version(&store, &a.id);
     for (id, name) in [
         (&a.id, "Phạm Văn Cương"),
         (&a.id, "Phạm Văn Cường Em"),
         (&b.id, "Hoàng Thị Dũng"),
     ] {
-        let mut input = store.member_input(id).unwrap().1;
-        input.full_name = name.into();
-        store.update_member(id, &input, None).unwrap();
+        edit(&mut store, id, |m| m.full_name = name.into());
     }
     let ops = store.next_push(1).unwrap();
     assert_eq!(ops.len(), 1);
     let refused = &ops[0];
     assert_eq!(refused.row_id, a.id.to_string());
     store
-        .apply_push_response(&answer(vec![OpResult {
-            op_id: refused.op_id.clone(),
-            device_seq: refused.device_seq,
-            outcome: OpOutcome::Rejected {
-                code: RejectCode::OutsideScope,
-                reason: "Hội viên này thuộc xã khác.".into(),
-            },
-            fields: BTreeMap::from([(
-                "full_name".to_owned(),
-                state(json!("Phạm Văn Cường"), &original),
-            )]),
-        }]))
+        .apply_push_response(&refusal(
+            refused,
+            RejectCode::OutsideScope,
+            "Hội viên này thuộc xã khác.",
+            "Phạm Văn Cường",
+            &original,
+        ))
         .unwrap();
     let status = store.sync_status().unwrap();
     assert_eq!((status.parked, status.pending), (1, 2));
@@ -301,31 +319,17 @@ fn a_refused_op_alone_on_its_field_is_undone_to_the_servers_value() {
         .add_member(&f.branch_a.id, &person("Võ Văn Em"))
         .unwrap();
     push_all(&mut store);
-    let original = store
-        .connection()
-        .query_row(
-            "SELECT created_version FROM members WHERE id = ?1",
-            [a.id.to_string()],
-            |r| r.get::<_, String>(0),
-        )
-        .unwrap();
-    let mut input = store.member_input(&a.id).unwrap().1;
-    input.full_name = "Võ Văn Êm".into();
-    store.update_member(&a.id, &input, None).unwrap();
+    let original = created_version(&store, &a.id);
+    edit(&mut store, &a.id, |m| m.full_name = "Võ Văn Êm".into());
     let op = store.next_push(1).unwrap().remove(0);
     store
-        .apply_push_response(&answer(vec![OpResult {
-            op_id: op.op_id.clone(),
-            device_seq: op.device_seq,
-            outcome: OpOutcome::Rejected {
-                code: RejectCode::InvalidValue,
-                reason: "…".into(),
-            },
-            fields: BTreeMap::from([(
-                "full_name".to_owned(),
-                state(json!("Võ Văn Em"), &original),
-            )]),
-        }]))
+        .apply_push_response(&refusal(
+            &op,
+            RejectCode::InvalidValue,
+            "Họ tên không hợp lệ.",
+            "Võ Văn Em",
+            &original,
+        ))
         .unwrap();
     assert_eq!(
         field(&store, &a.id.to_string(), "full_name").as_deref(),
