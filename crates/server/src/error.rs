@@ -44,6 +44,12 @@ pub enum ApiError {
     EnrollmentCodeUsed,
     #[error("device already enrolled")]
     DeviceExists,
+    #[error("ops sent in another device's name")]
+    WrongDevice,
+    #[error("device sequence {0} already holds another op")]
+    SequenceReused(i64),
+    #[error("op format not accepted")]
+    UpdateRequired,
     #[error("no such route")]
     NotFound,
     #[error("internal error: {0}")]
@@ -64,7 +70,9 @@ impl ApiError {
             Self::EnrollmentCodeInvalid
             | Self::EnrollmentCodeExpired
             | Self::EnrollmentCodeUsed => StatusCode::FORBIDDEN,
-            Self::DeviceExists => StatusCode::CONFLICT,
+            Self::DeviceExists | Self::SequenceReused(_) => StatusCode::CONFLICT,
+            Self::WrongDevice => StatusCode::FORBIDDEN,
+            Self::UpdateRequired => StatusCode::UPGRADE_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -83,6 +91,9 @@ impl ApiError {
             Self::EnrollmentCodeExpired => "enrollment_code_expired",
             Self::EnrollmentCodeUsed => "enrollment_code_used",
             Self::DeviceExists => "device_exists",
+            Self::WrongDevice => "wrong_device",
+            Self::SequenceReused(_) => "sequence_reused",
+            Self::UpdateRequired => "update_required",
             Self::NotFound => "not_found",
             Self::Internal(_) => "internal",
         }
@@ -106,6 +117,13 @@ impl ApiError {
                 "Mã đăng ký đã được dùng. Hãy xin quản trị viên một mã mới.".into()
             }
             Self::DeviceExists => "Máy này đã được đăng ký trước đó.".into(),
+            Self::WrongDevice => "Thay đổi gửi lên mang tên một máy khác.".into(),
+            Self::SequenceReused(_) => {
+                "Số thứ tự thay đổi của máy đã được dùng (máy được khôi phục từ bản sao?). Máy sẽ nhận định danh mới rồi gửi lại.".into()
+            }
+            Self::UpdateRequired => {
+                "Phần mềm trên máy này đã cũ: hãy cập nhật. Các thay đổi vẫn được giữ trên máy.".into()
+            }
             Self::NotFound => "Không có địa chỉ này trên máy chủ.".into(),
             Self::Internal(_) => "Máy chủ gặp lỗi. Vui lòng thử lại sau.".into(),
         }
@@ -148,6 +166,7 @@ impl From<StorageError> for ApiError {
             StorageError::CodeExpired => Self::EnrollmentCodeExpired,
             StorageError::CodeUsed => Self::EnrollmentCodeUsed,
             StorageError::DeviceExists(_) => Self::DeviceExists,
+            StorageError::SequenceReused(seq) => Self::SequenceReused(seq),
             other => {
                 // The whole chain of causes, for the log.
                 let mut text = other.to_string();

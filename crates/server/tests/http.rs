@@ -40,11 +40,20 @@ async fn the_openapi_document_lists_every_route() {
     let doc: Value = resp.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for p in ["/v1/enroll", "/v1/whoami", "/health", "/openapi.json"] {
+    for p in [
+        "/v1/enroll",
+        "/v1/whoami",
+        "/v1/push",
+        "/v1/pull",
+        "/health",
+        "/openapi.json",
+    ] {
         assert!(paths.contains_key(p), "{p} missing from {:?}", paths.keys());
     }
     assert!(paths["/v1/enroll"]["post"].is_object());
     assert!(paths["/v1/whoami"]["get"]["security"].is_array());
+    assert!(paths["/v1/push"]["post"]["security"].is_array());
+    assert!(paths["/v1/pull"]["post"]["security"].is_array());
     assert!(doc["components"]["schemas"]["EnrollRequest"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }

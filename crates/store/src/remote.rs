@@ -350,3 +350,18 @@ impl Store {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TABLES;
+
+    #[test]
+    fn the_store_syncs_exactly_the_entities_the_protocol_names() {
+        let store: Vec<(&str, bool)> = TABLES.iter().map(|t| (t.entity, t.history)).collect();
+        let protocol: Vec<(&str, bool)> = khuyenhoc_sync_protocol::ENTITIES
+            .iter()
+            .map(|e| (e.name, e.insert_only))
+            .collect();
+        assert_eq!(store, protocol);
+    }
+}

@@ -6,16 +6,19 @@
 //!
 //! - [`op`]: an op (one change of one row, recorded offline in the outbox) and its format
 //!   versions;
+//! - [`entities`]: the kinds of rows that sync, and which are insert-only;
 //! - [`merge`]: field-level merge with base versions, a deterministic winner and conflicts kept
 //!   for a person to review;
 //! - [`messages`]: push and pull bodies and per-op results;
 //! - [`plan`]: which pending ops go in the next push (pure, so it is tested without a network).
 
+pub mod entities;
 pub mod merge;
 pub mod messages;
 pub mod op;
 pub mod plan;
 
+pub use entities::{ENTITIES, EntityKind, entity};
 pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
 pub use messages::{
     Change, EnrollRequest, EnrollResponse, ErrorBody, OpOutcome, OpResult, PullPage, PullRequest,

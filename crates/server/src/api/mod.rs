@@ -5,6 +5,7 @@
 
 mod enroll;
 mod status;
+mod sync;
 
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ pub struct ApiJson<T>(pub T);
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "khuyenhoc sync server", description = "Central server of the khuyenhoc study-promotion register: device enrollment now, push and pull later."),
+    info(title = "khuyenhoc sync server", description = "Central server of the khuyenhoc study-promotion register: device enrollment, push and pull."),
     modifiers(&BearerAuth),
     components(schemas(crate::error::ErrorBody)),
 )]
@@ -70,6 +71,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(status::openapi_json))
         .routes(routes!(enroll::enroll))
         .routes(routes!(status::whoami))
+        .routes(routes!(sync::push))
+        .routes(routes!(sync::pull))
 }
 
 /// The OpenAPI document of every route (also served at `/openapi.json`).

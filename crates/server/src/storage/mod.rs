@@ -6,6 +6,9 @@
 //! generating secrets is the caller's job ([`crate::auth`], [`crate::admin`]).
 
 pub mod sqlite;
+mod sqlite_sync;
+
+pub use sqlite_sync::format_accepted;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -70,8 +73,26 @@ pub struct AuthenticatedDevice {
     pub unit: OrgUnit,
 }
 
+/// What a push did: one result per op, and the highest device sequence now held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushAnswer {
+    pub results: Vec<khuyenhoc_sync_protocol::OpResult>,
+    pub high_water: i64,
+}
+
+/// One page of changes for a device, and where the next page starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullAnswer {
+    pub changes: Vec<khuyenhoc_sync_protocol::Change>,
+    pub cursor: i64,
+    pub more: bool,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// Another op already came under this device sequence: nothing of the push is applied.
+    #[error("device sequence {0} was already used by another op")]
+    SequenceReused(i64),
     #[error("an org unit with code {0} already exists")]
     UnitCodeExists(String),
     #[error("no org unit with code {0}")]
@@ -123,4 +144,20 @@ pub trait ServerStorage: Send + Sync + 'static {
     async fn list_devices(&self) -> StorageResult<Vec<Device>>;
     /// Revokes a device's token; revoking twice keeps the first time.
     async fn revoke_device(&self, device_id: Uuid, now: Timestamp) -> StorageResult<()>;
+
+    /// Applies a device's ops in one transaction (see `sqlite_sync` for the rules).
+    async fn push(
+        &self,
+        device: AuthenticatedDevice,
+        ops: Vec<khuyenhoc_sync_protocol::Op>,
+        now: Timestamp,
+    ) -> StorageResult<PushAnswer>;
+
+    /// The changes after `cursor` in the device's subtree, at most `limit`.
+    async fn pull(
+        &self,
+        device: AuthenticatedDevice,
+        cursor: i64,
+        limit: u32,
+    ) -> StorageResult<PullAnswer>;
 }

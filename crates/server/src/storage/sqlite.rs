@@ -30,9 +30,14 @@ use super::{
 /// `PRAGMA application_id` of a khuyenhoc server database ("KHSV").
 pub const APPLICATION_ID: i32 = 0x4B48_5356;
 
-const STEPS: &[M<'static>] = &[M::up(include_str!(
-    "../../../../migrations/server-sqlite/0001_devices_units_codes.sql"
-))];
+const STEPS: &[M<'static>] = &[
+    M::up(include_str!(
+        "../../../../migrations/server-sqlite/0001_devices_units_codes.sql"
+    )),
+    M::up(include_str!(
+        "../../../../migrations/server-sqlite/0002_sync.sql"
+    )),
+];
 
 /// The newest server schema this build knows.
 pub const LATEST_SCHEMA: i64 = STEPS.len() as i64;
@@ -423,6 +428,26 @@ impl ServerStorage for SqliteStorage {
             Ok(())
         })
         .await
+    }
+
+    async fn push(
+        &self,
+        device: AuthenticatedDevice,
+        ops: Vec<khuyenhoc_sync_protocol::Op>,
+        now: Timestamp,
+    ) -> StorageResult<super::PushAnswer> {
+        self.with_conn(move |conn| super::sqlite_sync::push(conn, &device, &ops, ms(now)))
+            .await
+    }
+
+    async fn pull(
+        &self,
+        device: AuthenticatedDevice,
+        cursor: i64,
+        limit: u32,
+    ) -> StorageResult<super::PullAnswer> {
+        self.with_conn(move |conn| super::sqlite_sync::pull(conn, &device, cursor, limit))
+            .await
     }
 }
 

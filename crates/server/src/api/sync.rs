@@ -1,0 +1,117 @@
+//! `POST /v1/push` and `POST /v1/pull`: a device's ops in, its subtree's changes out. The bodies
+//! are the types of `khuyenhoc-sync-protocol`, shared with the client. Every push and every
+//! pull is authorised against the device behind the token: ops in another device's name are
+//! refused whole, and rows outside the device's org-unit subtree are neither changed nor shown.
+
+use axum::Json;
+use axum::extract::State;
+use jiff::Timestamp;
+
+use khuyenhoc_sync_protocol::{PullPage, PullRequest, PushRequest, PushResponse};
+
+use super::{ApiJson, AppState};
+use crate::auth::AuthDevice;
+use crate::error::{ApiError, ErrorBody};
+use crate::storage::format_accepted;
+
+/// Most ops in one push.
+pub const PUSH_MAX_OPS: usize = 5_000;
+/// Most changes in one pulled page.
+pub const PULL_MAX: u32 = 5_000;
+
+fn now_ms() -> u64 {
+    Timestamp::now().as_millisecond().max(0) as u64
+}
+
+fn check_format(format: i64) -> Result<(), ApiError> {
+    if format_accepted(format) {
+        Ok(())
+    } else {
+        Err(ApiError::UpdateRequired)
+    }
+}
+
+/// Push ops (in device-sequence order); one result per op.
+#[utoipa::path(
+    post,
+    path = "/v1/push",
+    tag = "sync",
+    security(("bearer" = [])),
+    request_body(content_type = "application/json", description = "PushRequest (khuyenhoc-sync-protocol): {op_format, device_id, ops}"),
+    responses(
+        (status = 200, description = "PushResponse: {epoch, server_time_ms, results, high_water}; each result is applied, duplicate, conflict or rejected"),
+        (status = 400, description = "`malformed_json`, `invalid_field`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 403, description = "`wrong_device`: ops in another device's name", body = ErrorBody),
+        (status = 409, description = "`sequence_reused`: a device sequence already holds another op; nothing applied", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 426, description = "`update_required`: an op format this server no longer reads", body = ErrorBody),
+    )
+)]
+pub async fn push(
+    State(state): State<AppState>,
+    AuthDevice(device): AuthDevice,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    check_format(req.op_format)?;
+    let me = device.device_id.to_string();
+    if req.device_id != me || req.ops.iter().any(|op| op.device_id != me) {
+        return Err(ApiError::WrongDevice);
+    }
+    if req.ops.len() > PUSH_MAX_OPS {
+        return Err(ApiError::InvalidField("ops"));
+    }
+    for op in &req.ops {
+        check_format(op.op_format)?;
+    }
+    if req
+        .ops
+        .windows(2)
+        .any(|w| w[0].device_seq >= w[1].device_seq)
+    {
+        return Err(ApiError::InvalidField("ops"));
+    }
+    let answer = state
+        .storage
+        .push(device, req.ops, Timestamp::now())
+        .await?;
+    Ok(Json(PushResponse {
+        epoch: state.epoch.to_string(),
+        server_time_ms: now_ms(),
+        results: answer.results,
+        high_water: answer.high_water,
+    }))
+}
+
+/// Pull the changes after a cursor, in the device's org-unit subtree.
+#[utoipa::path(
+    post,
+    path = "/v1/pull",
+    tag = "sync",
+    security(("bearer" = [])),
+    request_body(content_type = "application/json", description = "PullRequest (khuyenhoc-sync-protocol): {op_format, cursor, limit}"),
+    responses(
+        (status = 200, description = "PullPage: {epoch, server_time_ms, changes, cursor, more}"),
+        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 426, description = "`update_required`", body = ErrorBody),
+    )
+)]
+pub async fn pull(
+    State(state): State<AppState>,
+    AuthDevice(device): AuthDevice,
+    ApiJson(req): ApiJson<PullRequest>,
+) -> Result<Json<PullPage>, ApiError> {
+    check_format(req.op_format)?;
+    if req.cursor < 0 {
+        return Err(ApiError::InvalidField("cursor"));
+    }
+    let limit = req.limit.clamp(1, PULL_MAX);
+    let answer = state.storage.pull(device, req.cursor, limit).await?;
+    Ok(Json(PullPage {
+        epoch: state.epoch.to_string(),
+        server_time_ms: now_ms(),
+        changes: answer.changes,
+        cursor: answer.cursor,
+        more: answer.more,
+    }))
+}

@@ -1,0 +1,295 @@
+//! Push and pull on the SQLite server database. A push is one transaction: for each op, in
+//! device-sequence order, the exactly-once check (`(device_id, device_seq)` and the op id), the
+//! authority check (a row outside the device's org-unit subtree is refused, and nothing of it is
+//! told), the merge (`khuyenhoc_sync_protocol::merge`, the one function both sides share), the
+//! new row state, one change-log entry and the conflicts. A reused sequence aborts the whole
+//! push, so nothing of it is applied or acknowledged. A pull reads, in one read transaction, the
+//! changes after a cursor whose rows lie in the device's subtree.
+//!
+//! Scope, in this first slice: a new row belongs to the org unit of the device that created it
+//! (its commune), and stays there. Scopes below the commune, moves between communes and scope
+//! exits come with the next step of the sync issue.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use uuid::Uuid;
+
+use khuyenhoc_sync_protocol::{
+    Change, FieldState, OP_FORMAT, OP_FORMAT_PREVIOUS, Op, OpOutcome, OpResult, RejectCode,
+    RowState, entity, merge,
+};
+
+use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageError, StorageResult};
+
+/// Units in the subtree of `?1` (the device's unit), as a CTE to prefix queries with.
+const SUBTREE: &str = "WITH RECURSIVE subtree(id) AS (
+        SELECT ?1 UNION SELECT u.id FROM org_units u JOIN subtree s ON u.parent_id = s.id)";
+
+fn rejected(op: &Op, code: RejectCode, reason: &str) -> OpResult {
+    OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome: OpOutcome::Rejected {
+            code,
+            reason: reason.to_owned(),
+        },
+        fields: BTreeMap::new(),
+    }
+}
+
+fn load_row(tx: &rusqlite::Transaction<'_>, op: &Op) -> StorageResult<Option<(RowState, String)>> {
+    let row: Option<(String, String)> = tx
+        .query_row(
+            "SELECT state, scope_unit FROM sync_rows WHERE entity = ?1 AND row_id = ?2",
+            params![op.entity, op.row_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(state, scope)| {
+        let fields: BTreeMap<String, FieldState> =
+            serde_json::from_str(&state).map_err(|e| StorageError::Database(Box::new(e)))?;
+        Ok((RowState { fields }, scope))
+    })
+    .transpose()
+}
+
+/// The op's fields as they now stand (what the device takes back).
+fn current_fields(row: &RowState, op: &Op) -> BTreeMap<String, FieldState> {
+    op.fields
+        .keys()
+        .filter_map(|f| row.fields.get(f).map(|s| (f.clone(), s.clone())))
+        .collect()
+}
+
+fn in_subtree(tx: &rusqlite::Transaction<'_>, unit: &str, root: Uuid) -> StorageResult<bool> {
+    Ok(tx.query_row(
+        &format!("{SUBTREE} SELECT EXISTS (SELECT 1 FROM subtree WHERE id = ?2)"),
+        params![root.to_string(), unit],
+        |r| r.get(0),
+    )?)
+}
+
+/// Applies one op inside the push transaction.
+fn apply_op(
+    tx: &rusqlite::Transaction<'_>,
+    device: &AuthenticatedDevice,
+    op: &Op,
+    now_ms: i64,
+) -> StorageResult<OpResult> {
+    let device_id = device.device_id.to_string();
+    // Exactly once: the same op again is a duplicate; another op under its sequence is refused.
+    let seen: Option<String> = tx
+        .query_row(
+            "SELECT op_id FROM ops_received WHERE device_id = ?1 AND device_seq = ?2",
+            params![device_id, op.device_seq],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match seen {
+        Some(id) if id == op.op_id => return duplicate(tx, device, op),
+        Some(_) => return Err(StorageError::SequenceReused(op.device_seq)),
+        None => {}
+    }
+    // The same op renumbered by a copy of the laptop's file (a new device identity).
+    let known: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM ops_received WHERE op_id = ?1)",
+        [&op.op_id],
+        |r| r.get(0),
+    )?;
+    if known {
+        return duplicate(tx, device, op);
+    }
+
+    let result = decide(tx, device, op)?;
+    let outcome = match &result.outcome {
+        OpOutcome::Applied | OpOutcome::Duplicate => "applied",
+        OpOutcome::Conflict { .. } => "conflict",
+        OpOutcome::Rejected { .. } => "rejected",
+    };
+    tx.execute(
+        "INSERT INTO ops_received (device_id, device_seq, op_id, entity, row_id, outcome, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![device_id, op.device_seq, op.op_id, op.entity, op.row_id, outcome, now_ms],
+    )?;
+    if let OpOutcome::Conflict { conflicts } = &result.outcome {
+        for c in conflicts {
+            tx.execute(
+                "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    op.op_id,
+                    op.entity,
+                    op.row_id,
+                    c.field,
+                    serde_json::to_string(&c.kept).unwrap_or_default(),
+                    serde_json::to_string(&c.lost).unwrap_or_default(),
+                    now_ms
+                ],
+            )?;
+        }
+    }
+    Ok(result)
+}
+
+/// A duplicate's answer: the row's fields as they stand, if the device may see the row.
+fn duplicate(
+    tx: &rusqlite::Transaction<'_>,
+    device: &AuthenticatedDevice,
+    op: &Op,
+) -> StorageResult<OpResult> {
+    let fields = match load_row(tx, op)? {
+        Some((row, scope)) if in_subtree(tx, &scope, device.unit.id)? => current_fields(&row, op),
+        _ => BTreeMap::new(),
+    };
+    Ok(OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome: OpOutcome::Duplicate,
+        fields,
+    })
+}
+
+/// Authority, kind and merge of a new op; writes the row and the change when it applies.
+fn decide(
+    tx: &rusqlite::Transaction<'_>,
+    device: &AuthenticatedDevice,
+    op: &Op,
+) -> StorageResult<OpResult> {
+    let Some(kind) = entity(&op.entity) else {
+        return Ok(rejected(
+            op,
+            RejectCode::UnknownEntity,
+            "Máy chủ không biết loại dữ liệu này; có thể cần cập nhật máy chủ.",
+        ));
+    };
+    let existing = load_row(tx, op)?;
+    let scope = match &existing {
+        Some((_, scope)) => {
+            if !in_subtree(tx, scope, device.unit.id)? {
+                return Ok(rejected(
+                    op,
+                    RejectCode::OutsideScope,
+                    "Dữ liệu này thuộc đơn vị khác, máy này không được sửa.",
+                ));
+            }
+            scope.clone()
+        }
+        None => device.unit.id.to_string(),
+    };
+    if kind.insert_only && existing.is_some() {
+        return Ok(rejected(
+            op,
+            RejectCode::InsertOnly,
+            "Bản ghi lịch sử đã có thì không sửa được.",
+        ));
+    }
+    let merged = merge(existing.as_ref().map(|(row, _)| row), op);
+    let fields = merged.fields.clone();
+    if !merged.unchanged {
+        tx.execute(
+            "INSERT INTO sync_rows (entity, row_id, scope_unit, state) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (entity, row_id) DO UPDATE SET state = excluded.state",
+            params![
+                op.entity,
+                op.row_id,
+                scope,
+                serde_json::to_string(&merged.row.fields).unwrap_or_default()
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                op.entity,
+                op.row_id,
+                scope,
+                serde_json::to_string(&fields).unwrap_or_default(),
+                op.op_id
+            ],
+        )?;
+    }
+    Ok(OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome: if merged.conflicts.is_empty() {
+            OpOutcome::Applied
+        } else {
+            OpOutcome::Conflict {
+                conflicts: merged.conflicts,
+            }
+        },
+        fields,
+    })
+}
+
+/// Whether an op format is one this server reads.
+pub fn format_accepted(format: i64) -> bool {
+    format == OP_FORMAT || format == OP_FORMAT_PREVIOUS
+}
+
+pub fn push(
+    conn: &mut Connection,
+    device: &AuthenticatedDevice,
+    ops: &[Op],
+    now_ms: i64,
+) -> StorageResult<PushAnswer> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut results = Vec::with_capacity(ops.len());
+    for op in ops {
+        results.push(apply_op(&tx, device, op, now_ms)?);
+    }
+    let high_water: i64 = tx.query_row(
+        "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = ?1",
+        [device.device_id.to_string()],
+        |r| r.get(0),
+    )?;
+    tx.commit()?;
+    Ok(PushAnswer {
+        results,
+        high_water,
+    })
+}
+
+pub fn pull(
+    conn: &mut Connection,
+    device: &AuthenticatedDevice,
+    cursor: i64,
+    limit: u32,
+) -> StorageResult<PullAnswer> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let head: i64 = tx.query_row("SELECT coalesce(max(version), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
+    let changes: Vec<Change> = {
+        let mut stmt = tx.prepare(&format!(
+            "{SUBTREE} SELECT version, entity, row_id, fields FROM changes
+             WHERE version > ?2 AND version <= ?3 AND scope_unit IN (SELECT id FROM subtree)
+             ORDER BY version LIMIT ?4"
+        ))?;
+        stmt.query_map(
+            params![device.unit.id.to_string(), cursor, head, limit],
+            |r| {
+                let fields: String = r.get(3)?;
+                Ok(Change {
+                    version: r.get(0)?,
+                    entity: r.get(1)?,
+                    row_id: r.get(2)?,
+                    fields: serde_json::from_str(&fields).unwrap_or_default(),
+                    scope_exit: false,
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    tx.commit()?;
+    let full = changes.len() as u32 == limit;
+    let next = match changes.last() {
+        Some(last) if full => last.version,
+        _ => head.max(cursor),
+    };
+    Ok(PullAnswer {
+        changes,
+        cursor: next,
+        more: full && next < head,
+    })
+}

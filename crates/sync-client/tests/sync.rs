@@ -1,0 +1,295 @@
+//! Sync end to end: the real server in-process on 127.0.0.1:0 (its own SQLite file), real
+//! laptops' databases, the real client over HTTP. Two laptops of one commune share their work;
+//! concurrent edits of one field end the same everywhere with the losing value kept as a
+//! conflict; a laptop of another commune neither sees nor changes the first commune's rows; a
+//! retried push is acknowledged again without being applied twice; a reused sequence is refused.
+
+use std::sync::Mutex;
+
+use jiff::SignedDuration;
+use khuyenhoc_domain::MemberInput;
+use khuyenhoc_domain::org::OrgUnitInput;
+use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::{RunningServer, ServerConfig, start};
+use khuyenhoc_store::{OpenOptions, Store};
+use khuyenhoc_sync_client::{Connection, ServerAddress, SyncError, enroll, sync_once};
+use khuyenhoc_sync_protocol::{OP_FORMAT, OpOutcome, PushRequest, RejectCode};
+
+struct World {
+    dir: tempfile::TempDir,
+    server: RunningServer,
+    admin: Admin,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
+        .await
+        .unwrap();
+    let admin = Admin::open_sqlite(&db).await.unwrap();
+    admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
+    for (code, name) in [("26734", "Xã Tân Hòa"), ("26737", "Xã Tân Lập")] {
+        admin.add_unit(code, name, Some("45")).await.unwrap();
+    }
+    World { dir, server, admin }
+}
+
+impl World {
+    fn address(&self) -> ServerAddress {
+        ServerAddress::parse(&format!("http://{}", self.server.addr), false).unwrap()
+    }
+
+    /// A new laptop enrolled in the commune `code`; returns it and its connection.
+    async fn laptop(&self, name: &str, code: &str) -> (Mutex<Store>, Connection) {
+        let store = Store::open(
+            self.dir.path().join(format!("{name}.db")),
+            OpenOptions {
+                author: name.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let store = Mutex::new(store);
+        let one_time = self
+            .admin
+            .create_code(code, SignedDuration::from_hours(1))
+            .await
+            .unwrap()
+            .code;
+        let answer = enroll(&store, self.address(), &one_time, name)
+            .await
+            .unwrap();
+        let conn = Connection::new(self.address(), Some(answer.token)).unwrap();
+        (store, conn)
+    }
+}
+
+fn person(name: &str) -> MemberInput {
+    MemberInput {
+        full_name: name.into(),
+        ..Default::default()
+    }
+}
+
+/// The commune's register on laptop `store`: the commune unit, a branch, members.
+fn register(store: &Mutex<Store>, members: &[&str]) -> (uuid::Uuid, Vec<uuid::Uuid>) {
+    let mut s = store.lock().unwrap();
+    let unit = |s: &mut Store, parent: Option<&uuid::Uuid>, name: &str, kind: &str| {
+        s.create_unit(
+            parent,
+            &OrgUnitInput {
+                name: name.into(),
+                kind: kind.into(),
+                org_code: None,
+                valid_from: None,
+            },
+        )
+        .unwrap()
+        .id
+    };
+    let commune = unit(&mut s, None, "Hội Khuyến học xã Tân Hòa", "commune");
+    let branch = unit(&mut s, Some(&commune), "Chi hội Thôn 1", "branch");
+    let ids = members
+        .iter()
+        .map(|n| s.add_member(&branch, &person(n)).unwrap().id)
+        .collect();
+    (branch, ids)
+}
+
+fn names(store: &Mutex<Store>) -> Vec<String> {
+    let s = store.lock().unwrap();
+    let mut stmt = s
+        .connection()
+        .prepare("SELECT full_name FROM members ORDER BY full_name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn phone(store: &Mutex<Store>, id: &uuid::Uuid) -> Option<String> {
+    store.lock().unwrap().get_member(id).unwrap().phone
+}
+
+fn set_phone(store: &Mutex<Store>, id: &uuid::Uuid, phone: &str) {
+    let mut s = store.lock().unwrap();
+    let mut input = s.member_input(id).unwrap().1;
+    input.phone = Some(phone.into());
+    s.update_member(id, &input, None).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict() {
+    let w = world().await;
+    let (a, conn_a) = w.laptop("lan", "26734").await;
+    let (b, conn_b) = w.laptop("binh", "26734").await;
+    let (_, ids) = register(&a, &["Nguyễn Văn An", "Lê Đức Anh", "Trần Thị Bình"]);
+
+    // Two units with their history, three members.
+    let pending = a.lock().unwrap().sync_status().unwrap().pending as usize;
+    assert!(pending >= 5);
+    let first = sync_once(&a, &conn_a).await.unwrap();
+    assert_eq!(first.pushed, pending);
+    assert_eq!(a.lock().unwrap().sync_status().unwrap().pending, 0);
+    let pulled = sync_once(&b, &conn_b).await.unwrap();
+    assert_eq!(pulled.pulled, pending);
+    assert_eq!(names(&b), names(&a));
+    assert_eq!(
+        b.lock().unwrap().sync_status().unwrap().pending,
+        0,
+        "pulling wrote no ops"
+    );
+
+    // Both laptops change the same phone offline; B also changes another member.
+    set_phone(&a, &ids[0], "0912000001");
+    set_phone(&b, &ids[0], "0912000002");
+    set_phone(&b, &ids[1], "0988000003");
+    sync_once(&a, &conn_a).await.unwrap();
+    let b_sync = sync_once(&b, &conn_b).await.unwrap();
+    assert_eq!(b_sync.conflicts, 1);
+    sync_once(&a, &conn_a).await.unwrap();
+
+    // The same value on both laptops; the other edit kept for review on the laptop whose push
+    // met the conflict. Which one wins is the larger version stamp (here the same
+    // millisecond may hold both, so the test reads the decision rather than guessing it).
+    let held = phone(&a, &ids[0]);
+    assert_eq!(held, phone(&b, &ids[0]));
+    assert_eq!(phone(&a, &ids[1]).as_deref(), Some("0988000003"));
+    assert_eq!(b.lock().unwrap().sync_status().unwrap().conflicts, 1);
+    let (kept, lost): (String, String) = b
+        .lock()
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT kept_value, lost_value FROM sync_conflicts",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kept, format!("\"{}\"", held.unwrap()));
+    let mut both = [kept, lost];
+    both.sort();
+    assert_eq!(both, ["\"0912000001\"", "\"0912000002\""]);
+    // A second sync with nothing new moves nothing.
+    let idle = sync_once(&a, &conn_a).await.unwrap();
+    assert_eq!((idle.pushed, idle.pulled), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_commune_neither_sees_nor_changes_the_rows() {
+    let w = world().await;
+    let (a, conn_a) = w.laptop("lan", "26734").await;
+    let (c, conn_c) = w.laptop("cuong", "26737").await;
+    let (_, ids) = register(&a, &["Nguyễn Văn An"]);
+    sync_once(&a, &conn_a).await.unwrap();
+
+    let seen = sync_once(&c, &conn_c).await.unwrap();
+    assert_eq!(seen.pulled, 0, "a laptop of Tân Lập pulled Tân Hòa's rows");
+
+    // C forges an edit of Tân Hòa's member (it knows the id from elsewhere).
+    let (_, own) = register(&c, &["Phạm Văn Cường"]);
+    let mut forged = c.lock().unwrap().next_push(100).unwrap();
+    let mut op = forged.pop().unwrap();
+    assert_eq!(op.row_id, own[0].to_string());
+    op.row_id = ids[0].to_string();
+    op.fields.retain(|f, _| f == "full_name");
+    let answer = conn_c
+        .push(&PushRequest {
+            op_format: OP_FORMAT,
+            device_id: op.device_id.clone(),
+            ops: vec![op],
+        })
+        .await
+        .unwrap();
+    match &answer.results[0].outcome {
+        OpOutcome::Rejected { code, .. } => assert_eq!(*code, RejectCode::OutsideScope),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        answer.results[0].fields.is_empty(),
+        "the refusal told the other commune's values"
+    );
+    sync_once(&a, &conn_a).await.unwrap();
+    assert_eq!(names(&a), ["Nguyễn Văn An"]);
+
+    // Ops in another device's name are refused whole.
+    let mut theirs = a.lock().unwrap().next_push(10).unwrap();
+    set_phone(&a, &ids[0], "0912000009");
+    theirs.extend(a.lock().unwrap().next_push(10).unwrap());
+    let err = conn_c
+        .push(&PushRequest {
+            op_format: OP_FORMAT,
+            device_id: theirs[0].device_id.clone(),
+            ops: theirs,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SyncError::Server { status: 403, code, .. } if code == "wrong_device"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused() {
+    let w = world().await;
+    let (a, conn_a) = w.laptop("lan", "26734").await;
+    register(&a, &["Nguyễn Văn An"]);
+    let ops = a.lock().unwrap().next_push(100).unwrap();
+    let request = PushRequest {
+        op_format: OP_FORMAT,
+        device_id: ops[0].device_id.clone(),
+        ops: ops.clone(),
+    };
+    // The first answer is lost on the way back: the laptop sends the same ops again.
+    let first = conn_a.push(&request).await.unwrap();
+    assert!(
+        first
+            .results
+            .iter()
+            .all(|r| r.outcome == OpOutcome::Applied)
+    );
+    let again = conn_a.push(&request).await.unwrap();
+    assert!(
+        again
+            .results
+            .iter()
+            .all(|r| r.outcome == OpOutcome::Duplicate)
+    );
+    assert_eq!(again.high_water, ops.last().unwrap().device_seq);
+    a.lock().unwrap().apply_push_response(&again).unwrap();
+    // What another laptop of the commune is sent: each op once.
+    let (_, conn_b) = w.laptop("binh", "26734").await;
+    let page = conn_b
+        .pull(&khuyenhoc_sync_protocol::PullRequest {
+            op_format: OP_FORMAT,
+            cursor: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.changes.len(),
+        ops.len(),
+        "a retried op was applied twice"
+    );
+
+    // Another op under a sequence already used: refused, nothing applied.
+    let mut reused = ops[0].clone();
+    reused.op_id = "0195f0a0-0000-7000-8000-00000000dead".into();
+    let err = conn_a
+        .push(&PushRequest {
+            op_format: OP_FORMAT,
+            device_id: reused.device_id.clone(),
+            ops: vec![reused],
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SyncError::Server { status: 409, code, .. } if code == "sequence_reused"),
+        "{err:?}"
+    );
+    assert!(!err.is_transient());
+}
