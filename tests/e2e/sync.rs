@@ -1,6 +1,7 @@
-//! Enrollment through the real `khuyenhoc` binary against the real server started in this
-//! test on 127.0.0.1:0 (its own SQLite file): the chairperson enrolls the laptop with a one-time
-//! code; `http://` to another machine is refused before anything is sent.
+//! Sync through the real `khuyenhoc` binary against the real server started in this test on
+//! 127.0.0.1:0 (its own SQLite file): the chairperson enrolls the laptop with a one-time code
+//! (`http://` to another machine is refused before anything is sent), `khuyenhoc sync` sends a
+//! new member, and a second laptop joins the commune, pulls it and logs the officer in.
 
 use jiff::SignedDuration;
 use khuyenhoc_server::admin::Admin;
@@ -104,4 +105,72 @@ async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code() {
     let again = as_chair(&env, &["enroll", "--server", &url, "--code", &code]).await;
     let v: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(v["error"]["code"], "server_refused");
+
+    // A member added here reaches the server with `khuyenhoc sync`.
+    let out = as_chair(
+        &env,
+        &[
+            "members",
+            "add",
+            "--unit",
+            "26734",
+            "--name",
+            "Nguyễn Văn An",
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = as_chair(&env, &["sync"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["pushed"].as_i64().unwrap() >= 1);
+    let status = sync_status(&env).await;
+    assert_eq!(status["pending"], 0);
+    assert!(status["last_success_ms"].is_i64());
+
+    // A second laptop joins the commune: it enrolls (no officer exists on it yet), pulls the
+    // register with the officers, and then the chairperson logs in there with her own PIN.
+    let second = Env::new();
+    let join_code = admin
+        .create_code("26734", SignedDuration::from_hours(1))
+        .await
+        .unwrap()
+        .code;
+    let mut cmd = second.cmd();
+    cmd.env_remove("KHUYENHOC_USER")
+        .args(["--json", "enroll", "--server", &url, "--code", &join_code]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let mut cmd = second.cmd();
+    cmd.env_remove("KHUYENHOC_USER").args(["--json", "sync"]);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = as_chair(&second, &["members", "search", "nguyen an"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let found = String::from_utf8_lossy(&out.stdout);
+    assert!(found.contains("Nguyễn Văn An"), "{found}");
 }

@@ -55,9 +55,11 @@ pub enum Command {
     Restore { file: PathBuf },
     /// Join the commune on the central server with a one-time code (once per laptop).
     Enroll(crate::sync::EnrollArgs),
-    /// Sync with the central server.
-    #[command(subcommand)]
-    Sync(crate::sync::SyncCommand),
+    /// Sync with the central server (`sync` alone: send and receive now).
+    Sync {
+        #[command(subcommand)]
+        command: Option<crate::sync::SyncCommand>,
+    },
     /// Changes waiting to be sent to the central server.
     Outbox {
         #[arg(long, default_value_t = 100)]

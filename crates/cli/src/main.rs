@@ -107,7 +107,7 @@ fn run(ctx: &Ctx, command: Command) -> Result<(), StoreError> {
         Command::Units(c) => units::run(ctx, c),
         Command::Members(c) => members::run(ctx, c),
         Command::Enroll(a) => sync::enroll(ctx, a),
-        Command::Sync(c) => sync::run(ctx, c),
+        Command::Sync { command } => sync::run(ctx, command),
         Command::Backup { file } => {
             let store = ctx.open()?;
             let info = store.backup(&file)?;

@@ -1,5 +1,6 @@
 //! The laptop's sync with the central server. `khuyenhoc enroll` joins the commune on the
-//! server with a one-time code; `sync status` says what waits (changes to send, changes the
+//! server with a one-time code; `khuyenhoc sync` sends this laptop's changes and receives the
+//! commune's; `sync status` says what waits (changes to send, changes the
 //! server refused, conflicts to review) and when the last sync succeeded.
 
 use std::sync::Mutex;
@@ -12,6 +13,8 @@ use crate::Ctx;
 
 #[derive(Subcommand)]
 pub enum SyncCommand {
+    /// Send this laptop's changes and receive the commune's (the default).
+    Now,
     /// What waits to be synced, and the last sync (no personal data).
     Status,
 }
@@ -48,9 +51,10 @@ fn sync_error(e: khuyenhoc_sync_client::SyncError) -> StoreError {
     }
 }
 
-/// Joins the commune on the server: needs the chairperson once the commune is set up.
+/// Joins the commune on the server: needs the chairperson once the commune is set up. On a
+/// new laptop it creates the database (the commune then arrives with the first sync).
 pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<(), StoreError> {
-    let store = ctx.open()?;
+    let store = ctx.open_or_create()?;
     store.require(khuyenhoc_domain::Permission::ManageOfficers)?;
     let address =
         khuyenhoc_sync_client::ServerAddress::parse(&args.server, args.allow_insecure_http)
@@ -90,10 +94,64 @@ pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<(), StoreError> {
     )
 }
 
-pub fn run(ctx: &Ctx, command: SyncCommand) -> Result<(), StoreError> {
-    match command {
+pub fn run(ctx: &Ctx, command: Option<SyncCommand>) -> Result<(), StoreError> {
+    match command.unwrap_or(SyncCommand::Now) {
+        SyncCommand::Now => sync_now(ctx),
         SyncCommand::Status => status(ctx),
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, StoreError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            StoreError::rule(
+                "runtime",
+                "Không khởi động được kết nối mạng.",
+                e.to_string(),
+            )
+        })
+}
+
+/// One sync: push, then pull. Any logged-in officer may start it.
+fn sync_now(ctx: &Ctx) -> Result<(), StoreError> {
+    let store = ctx.open()?;
+    store.require(khuyenhoc_domain::Permission::ReadMembers)?;
+    let Some(enrollment) = store.enrollment()? else {
+        return Err(StoreError::rule(
+            "not_enrolled",
+            "Máy này chưa đăng ký với máy chủ: chạy “khuyenhoc enroll --server … --code …” trước.",
+            "this laptop is not enrolled with a server",
+        ));
+    };
+    // The address was checked when enrolling (and http:// allowed then, if it was).
+    let address = khuyenhoc_sync_client::ServerAddress::parse(&enrollment.server_url, true)
+        .map_err(sync_error)?;
+    let connection = khuyenhoc_sync_client::Connection::new(address, Some(enrollment.token))
+        .map_err(sync_error)?;
+    let store = Mutex::new(store);
+    let summary = runtime()?
+        .block_on(khuyenhoc_sync_client::sync_once(&store, &connection))
+        .map_err(sync_error)?;
+    ctx.out.done(
+        &summary,
+        &format!(
+            "Đã gửi {} thay đổi, nhận {} thay đổi.{}{}",
+            n(summary.pushed as i64),
+            n(summary.pulled as i64),
+            if summary.conflicts > 0 {
+                format!(" {} xung đột cần xem lại.", n(summary.conflicts as i64))
+            } else {
+                String::new()
+            },
+            if summary.rejected > 0 {
+                format!(" Máy chủ từ chối {} thay đổi.", n(summary.rejected as i64))
+            } else {
+                String::new()
+            }
+        ),
+    )
 }
 
 /// `dd/mm/yyyy HH:MM` in the laptop's time zone.
