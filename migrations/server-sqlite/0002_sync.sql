@@ -9,6 +9,8 @@ CREATE TABLE ops_received (
     entity      TEXT    NOT NULL,
     row_id      TEXT    NOT NULL,
     outcome     TEXT    NOT NULL,        -- applied | conflict | rejected
+    reject_code TEXT,                    -- why it was refused, answered again on a retry
+    reject_reason TEXT,
     received_at INTEGER NOT NULL,
     PRIMARY KEY (device_id, device_seq)
 ) STRICT;

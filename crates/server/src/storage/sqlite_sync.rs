@@ -102,15 +102,32 @@ fn apply_op(
     }
 
     let result = decide(tx, device, op)?;
-    let outcome = match &result.outcome {
-        OpOutcome::Applied | OpOutcome::Duplicate => "applied",
-        OpOutcome::Conflict { .. } => "conflict",
-        OpOutcome::Rejected { .. } => "rejected",
+    let (outcome, code, reason) = match &result.outcome {
+        OpOutcome::Applied | OpOutcome::Duplicate => ("applied", None, None),
+        OpOutcome::Conflict { .. } => ("conflict", None, None),
+        OpOutcome::Rejected { code, reason } => (
+            "rejected",
+            serde_json::to_value(code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned)),
+            Some(reason.clone()),
+        ),
     };
     tx.execute(
-        "INSERT INTO ops_received (device_id, device_seq, op_id, entity, row_id, outcome, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![device_id, op.device_seq, op.op_id, op.entity, op.row_id, outcome, now_ms],
+        "INSERT INTO ops_received
+             (device_id, device_seq, op_id, entity, row_id, outcome, reject_code, reject_reason, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            device_id,
+            op.device_seq,
+            op.op_id,
+            op.entity,
+            op.row_id,
+            outcome,
+            code,
+            reason,
+            now_ms
+        ],
     )?;
     if let OpOutcome::Conflict { conflicts } = &result.outcome {
         for c in conflicts {
@@ -132,7 +149,9 @@ fn apply_op(
     Ok(result)
 }
 
-/// A duplicate's answer: the row's fields as they stand, if the device may see the row.
+/// A retried op's answer: its refusal again if it was refused (a laptop whose first answer was
+/// lost must still park it and undo it), else a duplicate; with the row's fields as they stand,
+/// if the device may see the row.
 fn duplicate(
     tx: &rusqlite::Transaction<'_>,
     device: &AuthenticatedDevice,
@@ -142,10 +161,27 @@ fn duplicate(
         Some((row, scope)) if in_subtree(tx, &scope, device.unit.id)? => current_fields(&row, op),
         _ => BTreeMap::new(),
     };
+    let refused: Option<(Option<String>, Option<String>)> = tx
+        .query_row(
+            "SELECT reject_code, reject_reason FROM ops_received
+             WHERE op_id = ?1 AND outcome = 'rejected'",
+            [&op.op_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let outcome = match refused {
+        Some((code, reason)) => OpOutcome::Rejected {
+            code: code
+                .and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok())
+                .unwrap_or(RejectCode::Other),
+            reason: reason.unwrap_or_default(),
+        },
+        None => OpOutcome::Duplicate,
+    };
     Ok(OpResult {
         op_id: op.op_id.clone(),
         device_seq: op.device_seq,
-        outcome: OpOutcome::Duplicate,
+        outcome,
         fields,
     })
 }
