@@ -60,17 +60,7 @@ pub fn enroll(ctx: &Ctx, args: EnrollArgs) -> Result<(), StoreError> {
         khuyenhoc_sync_client::ServerAddress::parse(&args.server, args.allow_insecure_http)
             .map_err(sync_error)?;
     let store = Mutex::new(store);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            StoreError::rule(
-                "runtime",
-                "Không khởi động được kết nối mạng.",
-                e.to_string(),
-            )
-        })?;
-    let answer = runtime
+    let answer = runtime()?
         .block_on(khuyenhoc_sync_client::enroll(
             &store, address, &args.code, &args.name,
         ))
