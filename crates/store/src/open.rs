@@ -105,7 +105,7 @@ impl Store {
             });
         }
         check_integrity(&conn)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        enable_wal(&conn, wait)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // 64 MiB of page cache at most (the default is 2 MiB): a 100,000-member import touches several
@@ -209,6 +209,35 @@ fn migrate(
         to: LATEST_SCHEMA,
         backup,
     })
+}
+
+/// Puts the file in WAL mode (it stays so). SQLite answers `busy` at once, without waiting on
+/// the busy timeout, when several processes switch a new file together, so the switch is retried
+/// here until `wait` runs out.
+fn enable_wal(conn: &Connection, wait: Duration) -> Result<()> {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let mode =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0));
+        match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StoreError::Corrupt(format!(
+                    "the database stays in journal mode {mode}"
+                )));
+            }
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && start.elapsed() < wait =>
+            {
+                tracing::debug!("switching to WAL: busy, trying again");
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// `khuyenhoc.db` + `x` → `khuyenhoc.db.x` in the same folder.

@@ -375,3 +375,35 @@ fn a_missing_backup_file_is_reported_as_such() {
             .contains("Không tìm thấy tệp sao lưu")
     );
 }
+
+/// Several openers of one new file at once (the app and the CLI started together) all succeed:
+/// SQLite answers the switch to WAL with an immediate `busy` when they race, so it is retried.
+#[test]
+fn openers_racing_on_a_new_file_all_open_it() {
+    for round in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.db");
+        let start = std::sync::Barrier::new(6);
+        let ids: Vec<_> = std::thread::scope(|s| {
+            let openers: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        Store::open(&path, OpenOptions::default()).map(|store| store.device_id())
+                    })
+                })
+                .collect();
+            openers.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        for id in &ids {
+            let id = id
+                .as_ref()
+                .unwrap_or_else(|e| panic!("round {round}: {e:?}"));
+            assert_eq!(
+                Some(id),
+                ids[0].as_ref().ok(),
+                "one file, one device identity"
+            );
+        }
+    }
+}
