@@ -126,21 +126,7 @@ fn sync_now(ctx: &Ctx) -> Result<(), StoreError> {
         .map_err(sync_error)?;
     ctx.out.done(
         &summary,
-        &format!(
-            "Đã gửi {} thay đổi, nhận {} thay đổi.{}{}",
-            n(summary.pushed as i64),
-            n(summary.pulled as i64),
-            if summary.conflicts > 0 {
-                format!(" {} xung đột cần xem lại.", n(summary.conflicts as i64))
-            } else {
-                String::new()
-            },
-            if summary.rejected > 0 {
-                format!(" Máy chủ từ chối {} thay đổi.", n(summary.rejected as i64))
-            } else {
-                String::new()
-            }
-        ),
+        &khuyenhoc_sync_client::words::summary_vi(&summary),
     )
 }
 
@@ -167,8 +153,11 @@ fn status(ctx: &Ctx) -> Result<(), StoreError> {
         Some(ms) => println!("Đồng bộ thành công lần cuối: {}", local_time(ms)),
         None => println!("Chưa đồng bộ lần nào."),
     }
-    if let Some(e) = s.last_error {
+    if let Some(e) = &s.last_error {
         println!("Lỗi lần đồng bộ gần nhất: {e}");
+    }
+    if let Some(warning) = khuyenhoc_sync_client::words::clock_warning_vi(&s) {
+        println!("{warning}");
     }
     Ok(())
 }

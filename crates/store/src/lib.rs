@@ -19,6 +19,7 @@ mod paths;
 mod remote;
 mod search;
 mod sync;
+mod sync_upkeep;
 mod write;
 
 pub use backup::{BackupInfo, RestoreReport, verify_backup};
@@ -28,7 +29,7 @@ pub use export::ExportOptions;
 pub use import::{
     CommitOptions, ImportColumn, ImportOptions, ImportOutcome, ImportPreview, ImportRow, RowError,
 };
-pub use lock::lock_path;
+pub use lock::{SyncTurn, lock_path};
 pub use members::{CardClash, Dues, Member, StatusEvent};
 pub use migrations::LATEST_SCHEMA;
 pub use officers::{CommuneSetup, LOCKOUT_MS, MAX_PIN_FAILURES, Officer, SetupOutcome};
@@ -38,7 +39,8 @@ pub use outbox::{Op, OpField, OutboxStats};
 pub use paths::{DB_ENV, database_path, default_database_path};
 pub use remote::ApplyReport;
 pub use search::{MemberCounts, MemberPage, MemberQuery};
-pub use sync::{Enrollment, PullReport, PushReport, SyncStatus};
+pub use sync::{Enrollment, PullReport, PushReport, SERVER_EPOCH_CHANGED, SyncStatus};
+pub use sync_upkeep::{CLOCK_WARNING_MS, DEFAULT_KEEP_ACKED_DAYS, RestoredServer};
 pub use write::{FieldChange, OP_FORMAT};
 
 /// Test support: build a database at an older schema, as an older version of the app left it.

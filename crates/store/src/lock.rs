@@ -132,3 +132,26 @@ impl ProcessLock {
         lock_shared(&self.file, Duration::ZERO, "open")
     }
 }
+
+/// The one sync of a database at a time, whether the desktop app or the CLI starts it: held
+/// for the whole sync, released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct SyncTurn {
+    _file: File,
+}
+
+impl SyncTurn {
+    /// Takes the turn, or refuses at once when another sync of this database is running.
+    pub fn take(db: &Path) -> Result<SyncTurn> {
+        let file = open_path(&suffixed(db, ".sync.lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(SyncTurn { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(StoreError::rule(
+                "sync_running",
+                "Máy này đang đồng bộ; hãy chờ lần đồng bộ đó xong.",
+                "another sync of this database is running",
+            )),
+            Err(TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+}

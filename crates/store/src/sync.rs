@@ -5,7 +5,7 @@
 //! edit stays on screen and reaches the server in its turn), and never goes back to an older
 //! version (a server field's version only grows).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -18,6 +18,7 @@ use khuyenhoc_sync_protocol::{
 use crate::error::{Result, StoreError};
 use crate::open::Store;
 use crate::remote::{ApplyReport, Incoming, Take, apply_row, receive_stamp, table_of, with_clock};
+use crate::sync_upkeep::{CLOCK_WARNING_MS, record_clock_offset};
 use crate::write::now_ms;
 
 /// Where sync stands, for the status line and `khuyenhoc sync status --json`.
@@ -33,6 +34,10 @@ pub struct SyncStatus {
     pub server_epoch: Option<String>,
     pub last_success_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// The server's clock minus this laptop's at the last answer.
+    pub clock_offset_ms: Option<i64>,
+    /// The laptop's clock is more than a day off ([`CLOCK_WARNING_MS`]).
+    pub clock_warning: bool,
 }
 
 /// What applying a push answer did.
@@ -55,12 +60,24 @@ pub struct PullReport {
     pub cursor: i64,
 }
 
-fn epoch_changed() -> StoreError {
-    StoreError::rule(
-        "server_epoch_changed",
-        "Máy chủ đã được khôi phục từ bản sao lưu: cần đồng bộ lại từ đầu.",
-        "the server database changed (restored from a backup): pull from zero",
-    )
+/// The code of the error an answer from a restored server gets ([`Store::restart_with_restored_server`]).
+pub const SERVER_EPOCH_CHANGED: &str = "server_epoch_changed";
+
+/// Refuses an answer from another server database than the one this laptop synced with.
+fn check_epoch(tx: &rusqlite::Transaction<'_>, epoch: &str) -> Result<()> {
+    let known: Option<String> = tx.query_row(
+        "SELECT server_epoch FROM sync_state WHERE id = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    if known.is_some_and(|k| k != epoch) {
+        return Err(StoreError::rule(
+            SERVER_EPOCH_CHANGED,
+            "Máy chủ đã được khôi phục từ bản sao lưu: cần đồng bộ lại từ đầu.",
+            "the server database changed (restored from a backup): pull from zero",
+        ));
+    }
+    Ok(())
 }
 
 /// The fields pending (unacknowledged) ops of this device will change on one row.
@@ -116,10 +133,11 @@ impl Store {
             "SELECT (SELECT count(*) FROM outbox WHERE acked = 0),
                     (SELECT count(*) FROM parked_ops WHERE resolved = 0),
                     (SELECT count(*) FROM sync_conflicts WHERE resolved = 0),
-                    pull_cursor, server_epoch, last_success_ms, last_error
+                    pull_cursor, server_epoch, last_success_ms, last_error, clock_offset_ms
              FROM sync_state WHERE id = 1",
             [],
             |r| {
+                let clock_offset_ms: Option<i64> = r.get(7)?;
                 Ok(SyncStatus {
                     pending: r.get(0)?,
                     parked: r.get(1)?,
@@ -128,6 +146,8 @@ impl Store {
                     server_epoch: r.get(4)?,
                     last_success_ms: r.get(5)?,
                     last_error: r.get(6)?,
+                    clock_offset_ms,
+                    clock_warning: clock_offset_ms.is_some_and(|o| o.abs() > CLOCK_WARNING_MS),
                 })
             },
         )?)
@@ -142,17 +162,24 @@ impl Store {
         Ok(())
     }
 
-    /// Rows with an op the server refused that no person has dealt with yet.
-    pub fn parked_rows(&self) -> Result<BTreeSet<RowKey>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT DISTINCT entity, row_id FROM parked_ops WHERE resolved = 0")?;
+    /// Rows with an op the server refused that no person has dealt with yet, each with the
+    /// version of its earliest such op (ops after it wait).
+    pub fn parked_rows(&self) -> Result<BTreeMap<RowKey, String>> {
+        // Parked ops are never purged from the outbox; "" would hold the whole row.
+        let mut stmt = self.conn.prepare(
+            "SELECT p.entity, p.row_id, min(coalesce(o.version, '')) FROM parked_ops p
+             LEFT JOIN outbox o ON o.op_id = p.op_id
+             WHERE p.resolved = 0 GROUP BY p.entity, p.row_id",
+        )?;
         let rows = stmt
             .query_map([], |r| {
-                Ok(RowKey {
-                    entity: r.get(0)?,
-                    row_id: r.get(1)?,
-                })
+                Ok((
+                    RowKey {
+                        entity: r.get(0)?,
+                        row_id: r.get(1)?,
+                    },
+                    r.get(2)?,
+                ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
@@ -181,11 +208,14 @@ impl Store {
     /// Applies the server's answer to a push, in one transaction: every op in it is
     /// acknowledged; refused ones are parked with their reason and their effect undone;
     /// conflicts are kept for review; each op's fields take the server's values unless a later
-    /// pending op will change them.
+    /// pending op will change them. An answer from another server database than the one this
+    /// laptop synced with (a restored server) changes nothing and is refused.
     pub fn apply_push_response(&mut self, response: &PushResponse) -> Result<PushReport> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        check_epoch(&tx, &response.epoch)?;
+        record_clock_offset(&tx, response.server_time_ms)?;
         let mut report = PushReport::default();
         let now = now_ms() as i64;
         with_clock(&tx, |clock| {
@@ -225,8 +255,8 @@ impl Store {
                     ));
                 }
                 tx.execute(
-                    "UPDATE outbox SET acked = 1 WHERE op_id = ?1",
-                    [&result.op_id],
+                    "UPDATE outbox SET acked = 1, acked_ms = ?2 WHERE op_id = ?1",
+                    params![result.op_id, now],
                 )?;
                 report.acknowledged += 1;
                 let mut take = Take::Newer;
@@ -283,8 +313,9 @@ impl Store {
             Ok(())
         })?;
         tx.execute(
-            "UPDATE sync_state SET last_success_ms = ?1, last_error = NULL WHERE id = 1",
-            [now],
+            "UPDATE sync_state SET server_epoch = ?1, last_success_ms = ?2, last_error = NULL
+             WHERE id = 1",
+            params![response.epoch, now],
         )?;
         tx.commit()?;
         Ok(report)
@@ -296,14 +327,12 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (epoch, cursor): (Option<String>, i64) = tx.query_row(
-            "SELECT server_epoch, pull_cursor FROM sync_state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        if epoch.as_ref().is_some_and(|e| e != &page.epoch) {
-            return Err(epoch_changed());
-        }
+        check_epoch(&tx, &page.epoch)?;
+        record_clock_offset(&tx, page.server_time_ms)?;
+        let cursor: i64 =
+            tx.query_row("SELECT pull_cursor FROM sync_state WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
         let mut report = PullReport::default();
         with_clock(&tx, |clock| {
             *clock = clock.receive(

@@ -7,80 +7,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::answers::*;
 use common::{count, fixture, person};
 use khuyenhoc_store::Store;
-use khuyenhoc_sync_protocol::{
-    Change, Conflict, FieldState, Op, OpOutcome, OpResult, PullPage, PushResponse, RejectCode,
-};
-use serde_json::{Value, json};
-
-const EPOCH: &str = "0195f0a0-0000-7000-8000-000000000001";
-
-/// A version stamp from another device at `wall` ms (stamps order as strings).
-fn stamp(wall: u64) -> String {
-    format!("{wall:015}-0000000000-0195f0a0-0000-7000-8000-0000000000ff")
-}
-
-fn state(value: Value, version: &str) -> FieldState {
-    FieldState {
-        value,
-        version: version.to_owned(),
-    }
-}
-
-/// The server's answer that takes `op` as sent.
-fn applied(op: &Op) -> OpResult {
-    OpResult {
-        op_id: op.op_id.clone(),
-        device_seq: op.device_seq,
-        outcome: OpOutcome::Applied,
-        fields: op
-            .fields
-            .iter()
-            .map(|(k, f)| (k.clone(), state(f.value.clone(), &op.version)))
-            .collect(),
-    }
-}
-
-fn answer(results: Vec<OpResult>) -> PushResponse {
-    PushResponse {
-        epoch: EPOCH.into(),
-        server_time_ms: 1_700_000_000_000,
-        results,
-        high_water: 0,
-    }
-}
-
-fn page(cursor: i64, changes: Vec<Change>) -> PullPage {
-    PullPage {
-        epoch: EPOCH.into(),
-        server_time_ms: 1_700_000_000_000,
-        changes,
-        cursor,
-        more: false,
-    }
-}
-
-fn member_change(version: i64, id: &str, fields: &[(&str, Value, &str)]) -> Change {
-    Change {
-        version,
-        entity: "member".into(),
-        row_id: id.into(),
-        fields: fields
-            .iter()
-            .map(|(k, v, ver)| (k.to_string(), state(v.clone(), ver)))
-            .collect(),
-        scope_exit: false,
-    }
-}
-
-/// Pushes every pending op and has the server take them all.
-fn push_all(store: &mut Store) {
-    let ops = store.next_push(1000).unwrap();
-    store
-        .apply_push_response(&answer(ops.iter().map(applied).collect()))
-        .unwrap();
-}
+use khuyenhoc_sync_protocol::{Conflict, OpOutcome, OpResult, RejectCode};
+use serde_json::json;
 
 /// Changes a member's name or phone on the laptop (one pending op).
 fn edit(
@@ -103,19 +34,6 @@ fn created_version(store: &Store, id: &uuid::Uuid) -> String {
             |r| r.get(0),
         )
         .unwrap()
-}
-
-/// The server's refusal of `op`, whose full name stays `name` at `version` on the server.
-fn refusal(op: &Op, code: RejectCode, reason: &str, name: &str, version: &str) -> PushResponse {
-    answer(vec![OpResult {
-        op_id: op.op_id.clone(),
-        device_seq: op.device_seq,
-        outcome: OpOutcome::Rejected {
-            code,
-            reason: reason.into(),
-        },
-        fields: BTreeMap::from([("full_name".to_owned(), state(json!(name), version))]),
-    }])
 }
 
 fn field(store: &Store, id: &str, name: &str) -> Option<String> {
@@ -381,7 +299,10 @@ fn ops_queued_under_schema_5_are_pushed_after_the_upgrade() {
         )
         .unwrap();
     let store = Store::open(&path, khuyenhoc_store::OpenOptions::default()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        khuyenhoc_store::LATEST_SCHEMA
+    );
     let status = store.sync_status().unwrap();
     assert_eq!((status.pending, status.pull_cursor), (1, 0));
     assert!(status.server_epoch.is_none());

@@ -3,12 +3,17 @@
 //! so a cut connection or a killed process leaves the outbox and the cursor consistent, and the
 //! next sync goes on from there. The store is locked only while an answer is applied, never
 //! while waiting for the network, so the app stays usable during a sync.
+//!
+//! One sync per database at a time ([`khuyenhoc_store::SyncTurn`], shared by the app and the
+//! CLI). An answer from a restored server (another epoch) starts the sync over once: the store
+//! queues again the acknowledged ops it keeps and pulls from zero, so the server gets back what
+//! it lost and the laptop what changed since.
 
 use std::sync::Mutex;
 
 use serde::Serialize;
 
-use khuyenhoc_store::Store;
+use khuyenhoc_store::{SERVER_EPOCH_CHANGED, Store, StoreError};
 use khuyenhoc_sync_protocol::{OP_FORMAT, PullRequest, PushRequest};
 
 use crate::error::SyncError;
@@ -27,6 +32,8 @@ pub struct SyncSummary {
     pub rejected: usize,
     pub pulled: usize,
     pub cursor: i64,
+    /// The server had been restored from a backup; this many acknowledged ops were sent again.
+    pub server_restored: Option<usize>,
 }
 
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -37,15 +44,76 @@ fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 /// Pushes, then pulls. On failure, the reason is recorded for the status line.
 pub async fn sync_once(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSummary, SyncError> {
     let result = run(store, conn).await;
-    if let Err(e) = &result {
-        tracing::warn!(code = e.code(), error = %e, "sync failed");
-        let _ = lock(store).record_sync_error(&e.message_vi());
+    match &result {
+        // The sync that holds the turn reports for itself.
+        Err(e) if e.code() == "sync_running" => {}
+        Err(e) => {
+            tracing::warn!(code = e.code(), error = %e, "sync failed");
+            let _ = lock(store).record_sync_error(&e.message_vi());
+        }
+        Ok(_) => {}
     }
     result
 }
 
 async fn run(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSummary, SyncError> {
+    let _turn = lock(store).sync_turn()?;
     let mut summary = SyncSummary::default();
+    match push_and_pull(store, conn, &mut summary).await {
+        Err(Stop::Restored { epoch }) => {
+            let restored = lock(store).restart_with_restored_server(&epoch)?;
+            summary.server_restored = Some(restored.requeued);
+            push_and_pull(store, conn, &mut summary)
+                .await
+                .map_err(Stop::into_error)?;
+        }
+        Err(Stop::Failed(e)) => return Err(e),
+        Ok(()) => {}
+    }
+    let purged = lock(store).purge_acknowledged_ops()?;
+    if purged > 0 {
+        tracing::info!(purged, "purged old acknowledged ops");
+    }
+    Ok(summary)
+}
+
+/// Why one pass stopped: the server was restored (another epoch), or any other error.
+enum Stop {
+    Restored { epoch: String },
+    Failed(SyncError),
+}
+impl Stop {
+    fn into_error(self) -> SyncError {
+        match self {
+            Stop::Failed(e) => e,
+            Stop::Restored { .. } => SyncError::BadAnswer {
+                detail: "the server's epoch changed twice in one sync".into(),
+            },
+        }
+    }
+}
+
+impl<E: Into<SyncError>> From<E> for Stop {
+    fn from(e: E) -> Self {
+        Stop::Failed(e.into())
+    }
+}
+
+/// An answer refused because it comes from a restored server stops the pass.
+fn applied<T>(result: Result<T, StoreError>, epoch: &str) -> Result<T, Stop> {
+    match result {
+        Err(e) if e.code() == SERVER_EPOCH_CHANGED => Err(Stop::Restored {
+            epoch: epoch.to_owned(),
+        }),
+        other => Ok(other?),
+    }
+}
+
+async fn push_and_pull(
+    store: &Mutex<Store>,
+    conn: &Connection,
+    summary: &mut SyncSummary,
+) -> Result<(), Stop> {
     loop {
         let (device_id, ops) = {
             let s = lock(store);
@@ -62,12 +130,12 @@ async fn run(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSummary, Syn
                 ops,
             })
             .await?;
-        let report = lock(store).apply_push_response(&answer)?;
+        let report = applied(lock(store).apply_push_response(&answer), &answer.epoch)?;
         if report.acknowledged == 0 {
             // Sending the same ops again would loop for ever.
-            return Err(SyncError::BadAnswer {
+            return Err(Stop::Failed(SyncError::BadAnswer {
                 detail: format!("the server acknowledged none of {sent} ops"),
-            });
+            }));
         }
         summary.pushed += report.acknowledged;
         summary.conflicts += report.conflicts;
@@ -82,17 +150,17 @@ async fn run(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSummary, Syn
                 limit: PULL_PAGE,
             })
             .await?;
-        let report = lock(store).apply_pull_page(&page)?;
+        let report = applied(lock(store).apply_pull_page(&page), &page.epoch)?;
         summary.pulled += report.changes;
         summary.cursor = report.cursor;
         if !page.more {
             break;
         }
         if report.cursor <= cursor {
-            return Err(SyncError::BadAnswer {
+            return Err(Stop::Failed(SyncError::BadAnswer {
                 detail: format!("a page after {cursor} did not move the cursor"),
-            });
+            }));
         }
     }
-    Ok(summary)
+    Ok(())
 }

@@ -7,13 +7,15 @@
 //!   clear);
 //! - [`http`]: the HTTP calls, with compressed bodies and the server's error shape;
 //! - [`enroll`]: joining the commune on the server with a one-time code;
-//! - [`engine`]: one sync: push until nothing is left to send, then pull until the last page.
+//! - [`engine`]: one sync: push until nothing is left to send, then pull until the last page;
+//! - [`words`]: what a sync did and what is wrong, in the officer's words.
 
 pub mod address;
 pub mod engine;
 pub mod enroll;
 pub mod error;
 pub mod http;
+pub mod words;
 
 pub use address::ServerAddress;
 pub use engine::{SyncSummary, sync_once};

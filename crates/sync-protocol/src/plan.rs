@@ -2,10 +2,12 @@
 //!
 //! Ops go in device-sequence order. A row with a parked op (one the server rejected, waiting
 //! for a person) holds every later op of that row back: applying them on top of a change the
-//! server refused would not mean what the officer meant. Other rows carry on, so one stuck
-//! record never blocks the queue.
+//! server refused would not mean what the officer meant. Earlier ops of the row (sent again to
+//! a server restored from a backup) and other rows carry on, so one stuck record never blocks
+//! the queue. "Later" is by the op's version: a device's versions only grow, and unlike
+//! sequences they survive the renumbering of a new device identity.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use crate::op::{Op, RowKey};
 
@@ -17,10 +19,14 @@ pub struct PushPlan {
 }
 
 /// Plans one push of at most `max_ops` ops from `pending` (in device-sequence order).
-pub fn plan_push(pending: &[Op], parked_rows: &BTreeSet<RowKey>, max_ops: usize) -> PushPlan {
+/// `parked` maps each row with a parked op to the version of its earliest parked op.
+pub fn plan_push(pending: &[Op], parked: &BTreeMap<RowKey, String>, max_ops: usize) -> PushPlan {
     let mut plan = PushPlan::default();
     for (i, op) in pending.iter().enumerate() {
-        if parked_rows.contains(&op.row()) {
+        if parked
+            .get(&op.row())
+            .is_some_and(|first| op.version > *first)
+        {
             plan.held.push(i);
         } else if plan.send.len() < max_ops {
             plan.send.push(i);
@@ -32,7 +38,6 @@ pub fn plan_push(pending: &[Op], parked_rows: &BTreeSet<RowKey>, max_ops: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn op(seq: i64, row: &str) -> Op {
         Op {
@@ -50,21 +55,28 @@ mod tests {
     }
 
     #[test]
-    fn a_parked_row_holds_its_own_ops_and_no_others() {
-        let pending = [op(1, "a"), op(2, "b"), op(3, "a"), op(4, "c")];
-        let parked = BTreeSet::from([RowKey {
-            entity: "member".into(),
-            row_id: "a".into(),
-        }]);
+    fn a_parked_row_holds_its_later_ops_and_no_others() {
+        let pending = [op(1, "a"), op(2, "b"), op(3, "a"), op(4, "c"), op(6, "a")];
+        let parked = BTreeMap::from([(
+            RowKey {
+                entity: "member".into(),
+                row_id: "a".into(),
+            },
+            op(2, "a").version,
+        )]);
         let plan = plan_push(&pending, &parked, 10);
-        assert_eq!(plan.send, [1, 3]);
-        assert_eq!(plan.held, [0, 2]);
+        assert_eq!(
+            plan.send,
+            [0, 1, 3],
+            "the row's op before the parked one goes"
+        );
+        assert_eq!(plan.held, [2, 4]);
     }
 
     #[test]
     fn a_push_takes_at_most_max_ops_in_sequence_order() {
         let pending: Vec<Op> = (1..=5).map(|s| op(s, "a")).collect();
-        let plan = plan_push(&pending, &BTreeSet::new(), 2);
+        let plan = plan_push(&pending, &BTreeMap::new(), 2);
         assert_eq!(plan.send, [0, 1]);
         assert!(plan.held.is_empty());
     }

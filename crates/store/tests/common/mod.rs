@@ -2,6 +2,8 @@
 //! commune and two branches.
 #![allow(dead_code)]
 
+pub mod answers;
+
 use std::path::PathBuf;
 
 use khuyenhoc_domain::MemberInput;

@@ -1,0 +1,11 @@
+-- Schema 7: what sync needs to repair and to warn (issue #4).
+
+-- The server's clock minus this laptop's, measured at the last answer: the app warns when the
+-- laptop's clock is more than a day off (versions are ordered by the hybrid clock, never by the
+-- wall clock alone, but a wrong date on receipts and reports is still wrong).
+ALTER TABLE sync_state ADD COLUMN clock_offset_ms INTEGER;
+
+-- When the server acknowledged an op. Acknowledged ops are kept for a number of days so that a
+-- server restored from an older backup can be given again what it lost; then they are purged.
+ALTER TABLE outbox ADD COLUMN acked_ms INTEGER;
+CREATE INDEX outbox_acked ON outbox (acked_ms) WHERE acked = 1;
