@@ -134,6 +134,8 @@ impl StoreError {
                     "member" => "hội viên",
                     "unit_kind" => "loại đơn vị",
                     "officer" => "cán bộ",
+                    "sync_conflict" => "xung đột",
+                    "parked_op" => "thay đổi bị từ chối",
                     _ => "bản ghi",
                 };
                 format!("Không tìm thấy {what} \"{reference}\".")

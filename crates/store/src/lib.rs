@@ -19,6 +19,7 @@ mod paths;
 mod remote;
 mod search;
 mod sync;
+mod sync_review;
 mod sync_upkeep;
 mod write;
 
@@ -40,6 +41,7 @@ pub use paths::{DB_ENV, database_path, default_database_path};
 pub use remote::ApplyReport;
 pub use search::{MemberCounts, MemberPage, MemberQuery};
 pub use sync::{Enrollment, PullReport, PushReport, SERVER_EPOCH_CHANGED, SyncStatus};
+pub use sync_review::{ParkedOp, SyncConflict};
 pub use sync_upkeep::{CLOCK_WARNING_MS, DEFAULT_KEEP_ACKED_DAYS, RestoredServer};
 pub use write::{FieldChange, OP_FORMAT};
 

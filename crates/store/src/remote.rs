@@ -19,11 +19,11 @@ use crate::outbox::Op;
 use crate::write::{field_version, json_to_sql, now_ms, parse_versions};
 
 pub(crate) struct EntityTable {
-    entity: &'static str,
-    table: &'static str,
-    fields: &'static [&'static str],
+    pub entity: &'static str,
+    pub table: &'static str,
+    pub fields: &'static [&'static str],
     /// Insert-only history rows (no per-field versions).
-    history: bool,
+    pub history: bool,
 }
 
 const TABLES: &[EntityTable] = &[

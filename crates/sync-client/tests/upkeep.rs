@@ -21,10 +21,17 @@ async fn a_sync_while_another_runs_is_refused_and_changes_nothing() {
     let err = sync_once(&store, &connection).await.unwrap_err();
     assert_eq!(err.code(), "sync_running");
     let status = store.lock().unwrap().sync_status().unwrap();
-    assert_eq!(status.last_error, None, "the running sync reports for itself");
+    assert_eq!(
+        status.last_error, None,
+        "the running sync reports for itself"
+    );
     drop(turn);
     let err = sync_once(&store, &connection).await.unwrap_err();
-    assert_eq!(err.code(), "unreachable", "with the turn free, the sync goes out");
+    assert_eq!(
+        err.code(),
+        "unreachable",
+        "with the turn free, the sync goes out"
+    );
     let status = store.lock().unwrap().sync_status().unwrap();
     assert!(status.last_error.is_some());
 }
