@@ -26,9 +26,10 @@ pub fn setup(shell: S<'_>, form: SetupForm) -> ApiResult<SessionState> {
     shell.app()?.setup(form)
 }
 
-#[tauri::command(async)]
-pub fn request_join(shell: S<'_>, form: JoinForm) -> ApiResult<SessionState> {
-    shell.app()?.request_join(form)
+/// A second laptop joins a commune on the server (enrolls, then the first sync).
+#[tauri::command]
+pub async fn join_commune(shell: S<'_>, form: EnrollForm) -> ApiResult<SessionState> {
+    shell.app()?.join_commune(form).await
 }
 
 #[tauri::command(async)]
@@ -156,4 +157,40 @@ pub fn change_pin(
     new_pin: String,
 ) -> ApiResult<()> {
     shell.app()?.change_pin(username, old_pin, new_pin)
+}
+
+#[tauri::command(async)]
+pub fn sync_view(shell: S<'_>) -> ApiResult<SyncView> {
+    shell.app()?.sync_view()
+}
+
+#[tauri::command]
+pub async fn enroll(shell: S<'_>, form: EnrollForm) -> ApiResult<SyncView> {
+    shell.app()?.enroll(form).await
+}
+
+/// "Đồng bộ ngay".
+#[tauri::command]
+pub async fn sync_now(shell: S<'_>) -> ApiResult<SyncView> {
+    shell.app()?.sync_now().await
+}
+
+#[tauri::command(async)]
+pub fn conflicts(shell: S<'_>) -> ApiResult<Vec<ConflictView>> {
+    shell.app()?.conflicts()
+}
+
+#[tauri::command(async)]
+pub fn resolve_conflict(shell: S<'_>, id: i64, use_lost: bool) -> ApiResult<SyncView> {
+    shell.app()?.resolve_conflict(id, use_lost)
+}
+
+#[tauri::command(async)]
+pub fn parked(shell: S<'_>) -> ApiResult<Vec<ParkedView>> {
+    shell.app()?.parked()
+}
+
+#[tauri::command(async)]
+pub fn dismiss_parked(shell: S<'_>, op_id: String) -> ApiResult<SyncView> {
+    shell.app()?.dismiss_parked(op_id)
 }

@@ -5,13 +5,14 @@
 //! runtime's threads (`#[tauri::command(async)]`), never on the main (UI) thread.
 //!
 //! A second launch does not open a second window on the same database: the single-instance
-//! plugin hands it to the running app, which brings its window to the front.
+//! plugin hands it to the running app, which brings its window to the front. Once the
+//! database is open, the app syncs in the background ([`App::run_sync_worker`]).
 
 mod command_names;
 mod commands;
 mod rendering;
 
-use khuyenhoc_app::{ApiError, ApiResult, App};
+use khuyenhoc_app::{ApiError, ApiResult, App, SyncTimings};
 use std::sync::OnceLock;
 
 use tauri::Manager;
@@ -80,6 +81,12 @@ pub fn run() {
             let handle = app.handle().clone();
             std::thread::spawn(move || {
                 handle.state::<Shell>().finish_open(&database_path());
+                // Sync in the background for as long as the app runs.
+                tauri::async_runtime::spawn(async move {
+                    if let Ok(app) = handle.state::<Shell>().app() {
+                        app.run_sync_worker(SyncTimings::default()).await;
+                    }
+                });
             });
             Ok(())
         })
@@ -87,7 +94,7 @@ pub fn run() {
             commands::app_info,
             commands::session,
             commands::setup,
-            commands::request_join,
+            commands::join_commune,
             commands::login,
             commands::logout,
             commands::set_lang,
@@ -110,6 +117,13 @@ pub fn run() {
             commands::officer_add,
             commands::officer_set_role,
             commands::change_pin,
+            commands::sync_view,
+            commands::enroll,
+            commands::sync_now,
+            commands::conflicts,
+            commands::resolve_conflict,
+            commands::parked,
+            commands::dismiss_parked,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app could not start");

@@ -19,7 +19,10 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     AppInfo::export_all(&cfg)?;
     SessionState::export_all(&cfg)?;
     SetupForm::export_all(&cfg)?;
-    JoinForm::export_all(&cfg)?;
+    EnrollForm::export_all(&cfg)?;
+    SyncView::export_all(&cfg)?;
+    ConflictView::export_all(&cfg)?;
+    ParkedView::export_all(&cfg)?;
     OfficerForm::export_all(&cfg)?;
     OfficerView::export_all(&cfg)?;
     UnitForm::export_all(&cfg)?;

@@ -11,6 +11,7 @@ mod members;
 mod officers;
 mod session;
 mod state;
+mod sync;
 mod units;
 mod views;
 
@@ -24,4 +25,5 @@ pub use khuyenhoc_store::{DB_ENV, database_path, default_database_path};
 pub use officers::OfficerForm;
 pub use session::BACKUP_REMINDER_DAYS;
 pub use state::{App, AppInfo};
+pub use sync::{ConflictView, EnrollForm, ParkedView, SyncTimings, SyncView};
 pub use views::*;

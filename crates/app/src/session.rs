@@ -6,7 +6,8 @@ use khuyenhoc_store::{CommuneSetup, StoreError};
 
 use crate::error::ApiResult;
 use crate::state::{App, given, lang_of};
-use crate::views::{JoinForm, OfficerView, SessionState, SetupForm, UnitView};
+use crate::sync::EnrollForm;
+use crate::views::{OfficerView, SessionState, SetupForm, UnitView};
 
 /// A backup older than this many days is due.
 pub const BACKUP_REMINDER_DAYS: i64 = 7;
@@ -34,9 +35,10 @@ impl App {
                 },
                 days_since_backup: days,
                 backup_due: days.is_none_or(|d| d > BACKUP_REMINDER_DAYS),
-                join_pending: s
-                    .local_setting("join_request")?
-                    .and_then(|j| serde_json::from_str(&j).ok()),
+                joined: match s.is_set_up()? {
+                    true => None,
+                    false => s.enrollment()?.map(|e| e.unit_name),
+                },
             })
         })
     }
@@ -61,9 +63,11 @@ impl App {
         self.session()
     }
 
-    /// A second laptop: remembers which commune to join; the first sync enrolls the laptop
-    /// and pulls the commune's officers and register (no second commune is created).
-    pub fn request_join(&self, form: JoinForm) -> ApiResult<SessionState> {
+    /// A second laptop joins a commune already set up elsewhere: it enrolls with the server
+    /// (the code names the commune) and its first sync brings the commune's officers and
+    /// register, so no second commune is created. When that sync fails (the connection dropped)
+    /// the laptop stays enrolled and the background task tries again.
+    pub async fn join_commune(&self, form: EnrollForm) -> ApiResult<SessionState> {
         self.with(|s| {
             if s.is_set_up()? {
                 return Err(StoreError::rule(
@@ -72,45 +76,24 @@ impl App {
                     "This database is already set up; log in instead.",
                 ));
             }
-            let mut errors = Vec::new();
-            let url = form.server_url.trim();
-            if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
-                errors.push(FieldError::new(
-                    "server_url",
-                    "invalid_url",
-                    "Địa chỉ máy chủ phải bắt đầu bằng https:// (ví dụ https://khuyenhoc.tinh.gov.vn).",
-                    "The server address must start with https://.",
-                ));
-            }
-            if form.commune_code.trim().is_empty() {
-                errors.push(FieldError::new(
-                    "commune_code",
-                    "required",
-                    "Hãy nhập mã xã/phường của hội.",
-                    "The commune code is required.",
-                ));
-            }
-            if form.enrolment_code.trim().len() < 6 {
-                errors.push(FieldError::new(
-                    "enrolment_code",
+            if form.code.trim().len() < 6 {
+                return Err(ValidationErrors(vec![FieldError::new(
+                    "code",
                     "invalid_enrolment_code",
-                    "Mã tham gia gồm ít nhất 6 ký tự, do chủ tịch hội cung cấp.",
+                    "Mã tham gia gồm ít nhất 6 ký tự, do hội cấp trên cung cấp.",
                     "The enrolment code has at least 6 characters.",
-                ));
+                )])
+                .into());
             }
-            if !errors.is_empty() {
-                return Err(ValidationErrors(errors).into());
-            }
-            let form = JoinForm {
-                server_url: url.trim_end_matches('/').to_owned(),
-                commune_code: form.commune_code.trim().to_owned(),
-                enrolment_code: form.enrolment_code.trim().to_owned(),
-            };
-            s.set_local_setting(
-                "join_request",
-                &serde_json::to_string(&form).expect("serialisable"),
-            )
+            Ok(())
         })?;
+        if self.with(|s| s.enrollment())?.is_none() {
+            self.enroll_with(&form).await?;
+        }
+        if let Err(e) = self.sync_round().await {
+            tracing::warn!(code = e.code(), "the first sync after joining failed");
+            self.wake_sync();
+        }
         self.session()
     }
 

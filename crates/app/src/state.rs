@@ -21,7 +21,8 @@ pub struct AppInfo {
 }
 
 pub struct App {
-    store: Mutex<Store>,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) sync: crate::sync::SyncRunner,
     path: PathBuf,
     pub(crate) preview: Mutex<Option<ImportPreview>>,
 }
@@ -34,6 +35,7 @@ impl App {
             .map_err(|e| ApiError::from_store(&e, Lang::Vi))?;
         Ok(App {
             store: Mutex::new(store),
+            sync: Default::default(),
             path,
             preview: Mutex::new(None),
         })

@@ -63,20 +63,9 @@ pub struct SessionState {
     pub days_since_backup: Option<i64>,
     /// True when a backup reminder should be shown (never backed up, or more than 7 days).
     pub backup_due: bool,
-    /// This laptop asked to join an existing commune and waits for its first sync.
-    pub join_pending: Option<JoinForm>,
-}
-
-/// "Join an existing commune" (a second laptop): where the commune's data will come from. The
-/// sync module enrolls this laptop and pulls the commune instead of creating a second one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct JoinForm {
-    /// The central server, e.g. `https://khuyenhoc.quangtri.gov.vn`.
-    pub server_url: String,
-    /// The commune's org code.
-    pub commune_code: String,
-    /// The enrolment code the chairperson got from the first laptop or the province.
-    pub enrolment_code: String,
+    /// This laptop joined a commune on the server (the unit's name) and waits for its data:
+    /// set when enrolled but not set up yet.
+    pub joined: Option<String>,
 }
 
 /// The first-run form.

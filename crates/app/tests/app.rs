@@ -306,31 +306,37 @@ fn messages_follow_the_chosen_language() {
     assert_eq!(app.session().unwrap().lang, "en", "kept on this laptop");
 }
 
-#[test]
-fn a_second_laptop_asks_to_join_instead_of_creating_a_commune() {
+#[tokio::test]
+async fn joining_needs_a_code_and_a_laptop_not_set_up_and_creates_no_commune() {
     let dir = tempfile::tempdir().unwrap();
     let app = App::open(dir.path().join("khuyenhoc.db")).unwrap();
-    let err = app
-        .request_join(JoinForm {
-            server_url: "khuyenhoc".into(),
-            commune_code: "".into(),
-            enrolment_code: "123".into(),
-        })
-        .unwrap_err();
+    let form = |code: &str| EnrollForm {
+        server_url: "https://khuyenhoc.quangtri.gov.vn".into(),
+        code: code.into(),
+        device_name: String::new(),
+    };
+    let err = app.join_commune(form("123")).await.unwrap_err();
     let fields: Vec<_> = err.fields.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(fields, ["server_url", "commune_code", "enrolment_code"]);
-    assert!(app.session().unwrap().join_pending.is_none());
-    let s = app
-        .request_join(JoinForm {
-            server_url: "https://khuyenhoc.quangtri.gov.vn/".into(),
-            commune_code: "26734".into(),
-            enrolment_code: "K7P-4QX".into(),
+    assert_eq!(fields, ["code"]);
+    let s = app.session().unwrap();
+    assert!(
+        !s.set_up && s.joined.is_none(),
+        "no second commune is created"
+    );
+    assert!(!app.sync_view().unwrap().enrolled);
+
+    let err = app
+        .join_commune(EnrollForm {
+            server_url: "ftp://khuyenhoc".into(),
+            ..form("K7QM-2XHD-9PRT")
         })
-        .unwrap();
-    let pending = s.join_pending.unwrap();
-    assert_eq!(pending.server_url, "https://khuyenhoc.quangtri.gov.vn");
-    assert!(!s.set_up, "no second commune is created");
-    assert_eq!(app.units().unwrap().len(), 0);
+        .await
+        .unwrap_err();
+    assert_eq!(err.fields[0].field, "server_url");
+
+    app.setup(setup_form()).unwrap();
+    let err = app.join_commune(form("K7QM-2XHD-9PRT")).await.unwrap_err();
+    assert_eq!(err.code, "already_set_up");
 }
 
 #[test]

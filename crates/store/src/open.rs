@@ -272,7 +272,7 @@ fn ensure_local_state(conn: &mut Connection) -> Result<Uuid> {
 /// This file is a copy (a restored backup, or a backup opened on another laptop): it gets a new
 /// device id, and its unsent ops move to the new identity, renumbered from 1 in their order.
 /// Their op ids stay, so the server can tell them from ops the original laptop may also send.
-fn take_new_identity(conn: &mut Connection) -> Result<Uuid> {
+pub(crate) fn take_new_identity(conn: &mut Connection) -> Result<Uuid> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let (current, copied): (String, bool) = tx.query_row(
         "SELECT device_id, needs_new_identity FROM local_state WHERE id = 1",

@@ -18,7 +18,7 @@ use khuyenhoc_sync_protocol::{
 use crate::error::{Result, StoreError};
 use crate::open::Store;
 use crate::remote::{ApplyReport, Incoming, Take, apply_row, receive_stamp, table_of, with_clock};
-use crate::sync_upkeep::{CLOCK_WARNING_MS, record_clock_offset};
+use crate::sync_upkeep::{CLOCK_WARNING_MS, check_high_water, record_clock_offset};
 use crate::write::now_ms;
 
 /// Where sync stands, for the status line and `khuyenhoc sync status --json`.
@@ -215,6 +215,7 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         check_epoch(&tx, &response.epoch)?;
+        check_high_water(&tx, response.high_water)?;
         record_clock_offset(&tx, response.server_time_ms)?;
         let mut report = PushReport::default();
         let now = now_ms() as i64;

@@ -1,10 +1,11 @@
 //! Keeping sync healthy over months: the one-sync-at-a-time turn, the laptop's clock measured
 //! against the server's, repairing a server restored from an older backup (pull from zero and
-//! give it again the ops it lost), and purging acknowledged ops once they are old enough.
+//! give it again the ops it lost), a laptop whose file was put back from an undetected copy (a
+//! new device identity), and purging acknowledged ops once they are old enough.
 
 use rusqlite::params;
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::lock::SyncTurn;
 use crate::open::Store;
 use crate::write::now_ms;
@@ -54,6 +55,23 @@ impl Store {
         Ok(RestoredServer { requeued })
     }
 
+    /// The server holds sequences of this device that this file never gave out, or refused a
+    /// sequence as used by another op: the file was put back from a copy the store could not
+    /// tell from the original. Like a copy, it takes a new device identity (unsent ops
+    /// renumbered, their op ids kept so the server recognises those it has) and drops its
+    /// token: the laptop enrolls again. Crash-safe: the mark is set first, and an interrupted
+    /// change of identity is finished at the next open.
+    pub fn take_new_identity_after_reuse(&mut self) -> Result<uuid::Uuid> {
+        self.conn.execute(
+            "UPDATE local_state SET needs_new_identity = 1 WHERE id = 1",
+            [],
+        )?;
+        let id = crate::open::take_new_identity(&mut self.conn)?;
+        self.device_id = id;
+        tracing::warn!("sequence reuse: this laptop took a new device identity");
+        Ok(id)
+    }
+
     /// Deletes acknowledged ops older than the `sync_keep_days` setting, but for refused ones
     /// still waiting for a person; returns how many.
     pub fn purge_acknowledged_ops(&mut self) -> Result<usize> {
@@ -81,5 +99,24 @@ pub(crate) fn record_clock_offset(
         "UPDATE sync_state SET clock_offset_ms = ?1 WHERE id = 1",
         [server_time_ms as i64 - now_ms() as i64],
     )?;
+    Ok(())
+}
+
+/// The code of the error a push answer gets when the server knows sequences of this device
+/// beyond its counter ([`Store::take_new_identity_after_reuse`]).
+pub const SEQUENCE_BEHIND: &str = "sequence_behind";
+
+/// Refuses a push answer whose high-water mark is at or above this device's next sequence.
+pub(crate) fn check_high_water(tx: &rusqlite::Transaction<'_>, high_water: i64) -> Result<()> {
+    let next: i64 = tx.query_row("SELECT next_seq FROM local_state WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
+    if high_water >= next {
+        return Err(StoreError::rule(
+            SEQUENCE_BEHIND,
+            "Máy chủ đã nhận những thay đổi mà tệp dữ liệu này chưa từng có (tệp được chép đè từ một bản cũ). Máy sẽ nhận một danh tính mới; hãy đăng ký lại với máy chủ.",
+            format!("the server holds sequence {high_water} of this device, whose next is {next}"),
+        ));
+    }
     Ok(())
 }

@@ -153,3 +153,40 @@ fn one_sync_at_a_time_per_database() {
     drop(turn);
     other.sync_turn().unwrap();
 }
+
+#[test]
+fn a_server_ahead_of_the_counter_is_refused_and_a_new_identity_keeps_every_unsent_op() {
+    let f = fixture();
+    let mut store = f.store;
+    store
+        .add_member(&f.branch_a.id, &person("Đỗ Thị Hoa"))
+        .unwrap();
+    let pending = store.next_push(100).unwrap();
+    let next = pending.last().unwrap().device_seq + 1;
+    let mut ahead = answer(pending.iter().map(applied).collect());
+    ahead.high_water = next;
+    let err = store.apply_push_response(&ahead).unwrap_err();
+    assert_eq!(err.code(), khuyenhoc_store::SEQUENCE_BEHIND);
+    assert_eq!(acked(&store), 0, "nothing of that answer is taken");
+
+    let old = store.device_id();
+    let new = store.take_new_identity_after_reuse().unwrap();
+    assert_ne!(new, old);
+    assert_eq!(store.device_id(), new);
+    let again = store.next_push(100).unwrap();
+    assert_eq!(again.len(), pending.len());
+    assert!(
+        again
+            .iter()
+            .zip(&pending)
+            .all(|(a, p)| a.op_id == p.op_id && a.device_id == new.to_string())
+    );
+    assert_eq!(
+        again.iter().map(|o| o.device_seq).collect::<Vec<_>>(),
+        (1..=pending.len() as i64).collect::<Vec<_>>()
+    );
+    // Reopened, the file keeps the new identity.
+    drop(store);
+    let store = Store::open(&f.path, Default::default()).unwrap();
+    assert_eq!(store.device_id(), new);
+}

@@ -7,13 +7,15 @@
 //! One sync per database at a time ([`khuyenhoc_store::SyncTurn`], shared by the app and the
 //! CLI). An answer from a restored server (another epoch) starts the sync over once: the store
 //! queues again the acknowledged ops it keeps and pulls from zero, so the server gets back what
-//! it lost and the laptop what changed since.
+//! it lost and the laptop what changed since. A server that already holds this device's
+//! sequences (`409 sequence_reused`, or a high-water mark past the local counter: the file was
+//! put back from an old copy) makes the laptop take a new identity and enroll again.
 
 use std::sync::Mutex;
 
 use serde::Serialize;
 
-use khuyenhoc_store::{SERVER_EPOCH_CHANGED, Store, StoreError};
+use khuyenhoc_store::{SEQUENCE_BEHIND, SERVER_EPOCH_CHANGED, Store, StoreError};
 use khuyenhoc_sync_protocol::{OP_FORMAT, PullRequest, PushRequest};
 
 use crate::error::SyncError;
@@ -99,14 +101,31 @@ impl<E: Into<SyncError>> From<E> for Stop {
     }
 }
 
-/// An answer refused because it comes from a restored server stops the pass.
-fn applied<T>(result: Result<T, StoreError>, epoch: &str) -> Result<T, Stop> {
+/// An answer refused because it comes from a restored server stops the pass; one that shows
+/// the server ahead of this device's counter gives the laptop a new identity.
+fn applied<T>(result: Result<T, StoreError>, epoch: &str, store: &Mutex<Store>) -> Result<T, Stop> {
     match result {
         Err(e) if e.code() == SERVER_EPOCH_CHANGED => Err(Stop::Restored {
             epoch: epoch.to_owned(),
         }),
+        Err(e) if e.code() == SEQUENCE_BEHIND => Err(Stop::Failed(new_identity(store))),
         other => Ok(other?),
     }
+}
+
+/// Takes a new device identity after a sequence clash; the error tells the officer to enroll
+/// the laptop again (its token belonged to the old identity).
+fn new_identity(store: &Mutex<Store>) -> SyncError {
+    if let Err(e) = lock(store).take_new_identity_after_reuse() {
+        return e.into();
+    }
+    SyncError::Store(StoreError::rule(
+        "enroll_again",
+        "Tệp dữ liệu của máy này được chép đè từ một bản cũ, nên máy chủ không nhận các thay \
+         đổi dưới danh tính cũ. Máy đã nhận danh tính mới và giữ nguyên mọi thay đổi chưa gửi: \
+         hãy đăng ký lại máy với máy chủ bằng một mã tham gia mới.",
+        "the server already holds this device's sequences: a new identity was taken, enroll again",
+    ))
 }
 
 async fn push_and_pull(
@@ -123,14 +142,22 @@ async fn push_and_pull(
             break;
         }
         let sent = ops.len();
-        let answer = conn
+        let answer = match conn
             .push(&PushRequest {
                 op_format: OP_FORMAT,
                 device_id,
                 ops,
             })
-            .await?;
-        let report = applied(lock(store).apply_push_response(&answer), &answer.epoch)?;
+            .await
+        {
+            Err(SyncError::Server { code, .. }) if code == "sequence_reused" => {
+                return Err(Stop::Failed(new_identity(store)));
+            }
+            other => other?,
+        };
+        // The store's lock is let go before `applied` may need it again.
+        let result = lock(store).apply_push_response(&answer);
+        let report = applied(result, &answer.epoch, store)?;
         if report.acknowledged == 0 {
             // Sending the same ops again would loop for ever.
             return Err(Stop::Failed(SyncError::BadAnswer {
@@ -150,7 +177,8 @@ async fn push_and_pull(
                 limit: PULL_PAGE,
             })
             .await?;
-        let report = applied(lock(store).apply_pull_page(&page), &page.epoch)?;
+        let result = lock(store).apply_pull_page(&page);
+        let report = applied(result, &page.epoch, store)?;
         summary.pulled += report.changes;
         summary.cursor = report.cursor;
         if !page.more {

@@ -60,7 +60,7 @@ impl SyncError {
             SyncError::Unreachable { .. } => {
                 "Không kết nối được máy chủ. Các thay đổi vẫn được lưu trên máy và sẽ gửi khi có mạng.".to_owned()
             }
-            SyncError::Server { status, message, .. } if *status < 500 => message.clone(),
+            SyncError::Server { status, code, .. } if *status < 500 => server_refusal_vi(code),
             SyncError::Server { .. } => {
                 "Máy chủ đang bận hoặc gặp lỗi; sẽ thử lại sau. Các thay đổi vẫn được lưu trên máy.".to_owned()
             }
@@ -69,5 +69,30 @@ impl SyncError {
             }
             SyncError::Store(e) => e.message(khuyenhoc_domain::Lang::Vi),
         }
+    }
+}
+
+/// The officer's words for a server's refusal, by its stable code (the server's own message is
+/// English, for logs and administrators).
+fn server_refusal_vi(code: &str) -> String {
+    match code {
+        "enrollment_code_invalid" => {
+            "Mã tham gia không đúng: hãy kiểm tra lại mã do hội cấp trên cung cấp.".into()
+        }
+        "enrollment_code_expired" => "Mã tham gia đã hết hạn: hãy xin một mã mới.".into(),
+        "enrollment_code_used" => {
+            "Mã tham gia này đã được dùng: mỗi mã chỉ dùng cho một máy, hãy xin một mã mới.".into()
+        }
+        "device_exists" => "Máy này đã được đăng ký với máy chủ.".into(),
+        "unauthorized" => "Máy chủ không còn nhận máy này (quyền đồng bộ đã bị thu hồi): \
+             hãy đăng ký lại bằng một mã tham gia mới. Các thay đổi vẫn được lưu trên máy."
+            .into(),
+        "wrong_device" | "sequence_reused" => "Máy chủ thấy máy này trùng với một máy khác \
+             (có thể do khôi phục bản sao lưu): hãy đăng ký lại bằng một mã tham gia mới."
+            .into(),
+        "update_required" => "Phiên bản phần mềm này đã cũ: hãy cập nhật để đồng bộ tiếp. \
+             Các thay đổi vẫn được lưu trên máy."
+            .into(),
+        other => format!("Máy chủ từ chối yêu cầu ({other}). Các thay đổi vẫn được lưu trên máy."),
     }
 }

@@ -19,6 +19,8 @@ pub use fantoccini::{Client, Locator};
 
 #[cfg(target_os = "linux")]
 pub mod procs;
+pub mod server;
+pub mod ui;
 #[cfg(unix)]
 pub mod x11;
 

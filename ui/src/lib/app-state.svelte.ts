@@ -1,16 +1,18 @@
-// The app's reactive state: the session (who is logged in, which commune), the language and
-// the screen on display. `tr` reads the language from here, so every text re-renders when the
+// The app's reactive state: the session (who is logged in, which commune), the language, the
+// screen on display and the sync status (refreshed by the status line). `tr` reads the language from here, so every text re-renders when the
 // officer switches language.
 
 import type { SessionState } from "./bindings/SessionState";
+import type { SyncView } from "./bindings/SyncView";
 import { isLang, setLang, t, type Key, type Lang } from "./i18n";
 
-export type Screen = "dashboard" | "units" | "members" | "import" | "files" | "officers" | "settings";
+export type Screen = "dashboard" | "units" | "members" | "import" | "files" | "officers" | "sync" | "settings";
 
-export const app = $state<{ session: SessionState | null; lang: Lang; screen: Screen }>({
+export const app = $state<{ session: SessionState | null; lang: Lang; screen: Screen; sync: SyncView | null }>({
   session: null,
   lang: "vi",
   screen: "dashboard",
+  sync: null,
 });
 
 /** Takes a fresh session from the core (after login, logout, setup, language change). */

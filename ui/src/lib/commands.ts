@@ -3,13 +3,14 @@
 
 import { Channel } from "@tauri-apps/api/core";
 import { call } from "./api";
+import type { ConflictView } from "./bindings/ConflictView";
 import type { Dashboard } from "./bindings/Dashboard";
+import type { EnrollForm } from "./bindings/EnrollForm";
 import type { ExportForm } from "./bindings/ExportForm";
 import type { FileResult } from "./bindings/FileResult";
 import type { ImportPreviewView } from "./bindings/ImportPreviewView";
 import type { ImportProgress } from "./bindings/ImportProgress";
 import type { ImportResultView } from "./bindings/ImportResultView";
-import type { JoinForm } from "./bindings/JoinForm";
 import type { MemberDetail } from "./bindings/MemberDetail";
 import type { MemberForm } from "./bindings/MemberForm";
 import type { MemberPageView } from "./bindings/MemberPageView";
@@ -17,15 +18,17 @@ import type { MemberQueryForm } from "./bindings/MemberQueryForm";
 import type { MemberRow } from "./bindings/MemberRow";
 import type { OfficerForm } from "./bindings/OfficerForm";
 import type { OfficerView } from "./bindings/OfficerView";
+import type { ParkedView } from "./bindings/ParkedView";
 import type { SessionState } from "./bindings/SessionState";
 import type { SetupForm } from "./bindings/SetupForm";
 import type { StatusForm } from "./bindings/StatusForm";
+import type { SyncView } from "./bindings/SyncView";
 import type { UnitForm } from "./bindings/UnitForm";
 import type { UnitView } from "./bindings/UnitView";
 
 export const session = () => call<SessionState>("session");
 export const setup = (form: SetupForm) => call<SessionState>("setup", { form });
-export const requestJoin = (form: JoinForm) => call<SessionState>("request_join", { form });
+export const joinCommune = (form: EnrollForm) => call<SessionState>("join_commune", { form });
 export const login = (username: string, pin: string) => call<SessionState>("login", { username, pin });
 export const logout = () => call<SessionState>("logout");
 export const setLanguage = (lang: string) => call<SessionState>("set_lang", { lang });
@@ -63,3 +66,11 @@ export const officerSetRole = (username: string, role: string, active: boolean) 
   call<OfficerView>("officer_set_role", { username, role, active });
 export const changePin = (username: string, oldPin: string | null, newPin: string) =>
   call<null>("change_pin", { username, oldPin, newPin });
+
+export const syncView = () => call<SyncView>("sync_view");
+export const enroll = (form: EnrollForm) => call<SyncView>("enroll", { form });
+export const syncNow = () => call<SyncView>("sync_now");
+export const conflicts = () => call<ConflictView[]>("conflicts");
+export const resolveConflict = (id: number, useLost: boolean) => call<SyncView>("resolve_conflict", { id, useLost });
+export const parked = () => call<ParkedView[]>("parked");
+export const dismissParked = (opId: string) => call<SyncView>("dismiss_parked", { opId });

@@ -1,0 +1,293 @@
+//! Sync as the desktop window uses it, against the real server in-process on 127.0.0.1:0: the
+//! chairperson enrolls the first laptop, a second laptop joins the commune from the first-run
+//! screen and logs in with the chairperson's PIN, the background task syncs again by itself
+//! once the server is back, and a conflict is reviewed and settled with the value that lost.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::SignedDuration;
+use khuyenhoc_app::*;
+use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::{RunningServer, ServerConfig, start};
+
+struct World {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+    server: Option<RunningServer>,
+    addr: SocketAddr,
+    admin: Admin,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
+        .await
+        .unwrap();
+    let admin = Admin::open_sqlite(&db).await.unwrap();
+    admin.add_unit("44", "Tỉnh Quảng Trị", None).await.unwrap();
+    admin
+        .add_unit("26734", "Xã Tân Hòa", Some("44"))
+        .await
+        .unwrap();
+    World {
+        addr: server.addr,
+        dir,
+        db,
+        server: Some(server),
+        admin,
+    }
+}
+
+impl World {
+    async fn code(&self) -> String {
+        self.admin
+            .create_code("26734", SignedDuration::from_hours(1))
+            .await
+            .unwrap()
+            .code
+    }
+
+    async fn form(&self, device: &str) -> EnrollForm {
+        EnrollForm {
+            server_url: format!("http://{}", self.addr),
+            code: self.code().await,
+            device_name: device.into(),
+        }
+    }
+
+    fn app(&self, name: &str) -> Arc<App> {
+        Arc::new(App::open(self.dir.path().join(format!("{name}.db"))).unwrap())
+    }
+
+    /// The first laptop: the commune set up by its chairperson, enrolled, one member synced.
+    async fn first_laptop(&self) -> (Arc<App>, MemberRow) {
+        let app = self.app("a");
+        let commune = app.setup(setup_form()).unwrap().commune.unwrap();
+        let view = app.enroll(self.form("Máy chủ tịch").await).await.unwrap();
+        assert!(view.enrolled);
+        assert_eq!(view.unit_name.as_deref(), Some("Xã Tân Hòa"));
+        let row = app
+            .member_save(MemberForm {
+                unit_id: commune.id,
+                full_name: "Lê Đức Anh".into(),
+                phone: Some("0912 345 678".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        let view = app.sync_now().await.unwrap();
+        assert_eq!(view.pending, 0, "{view:?}");
+        assert!(view.last_error.is_none());
+        assert!(view.last_result.unwrap().starts_with("Đã gửi"));
+        (app, row)
+    }
+
+    async fn stop_server(&mut self) {
+        self.server.take().unwrap().shutdown().await.unwrap();
+    }
+
+    async fn restart_server(&mut self) {
+        let server = start(ServerConfig::new(self.addr, &self.db)).await.unwrap();
+        self.server = Some(server);
+    }
+}
+
+fn setup_form() -> SetupForm {
+    SetupForm {
+        province_name: "Hội Khuyến học tỉnh Quảng Trị".into(),
+        province_code: Some("44".into()),
+        commune_name: "Hội Khuyến học xã Tân Hòa".into(),
+        commune_code: Some("26734".into()),
+        username: "lan".into(),
+        full_name: "Trần Thị Lan".into(),
+        pin: "2580".into(),
+    }
+}
+
+/// Polls `check` until it holds (the background task works on its own time), failing after
+/// 20 seconds with the last state seen.
+async fn until(app: &App, what: &str, check: impl Fn(&SyncView) -> bool) -> SyncView {
+    let start = Instant::now();
+    loop {
+        let view = app.sync_view().unwrap();
+        if check(&view) {
+            return view;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{what}: still {view:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin() {
+    let w = world().await;
+    let (a, row) = w.first_laptop().await;
+
+    let b = w.app("b");
+    let mut wrong = w.form("Máy thư ký").await;
+    wrong.code = "SAI-MA-THAM-GIA".into();
+    let err = b.join_commune(wrong).await.unwrap_err();
+    assert_eq!(err.code, "enrollment_code_invalid");
+    assert_eq!(err.fields[0].field, "code");
+    assert!(err.message.contains("Mã tham gia không đúng"), "{err:?}");
+    assert!(!b.sync_view().unwrap().enrolled);
+
+    let session = b.join_commune(w.form("Máy thư ký").await).await.unwrap();
+    assert!(
+        session.set_up,
+        "the commune's officers arrived: {session:?}"
+    );
+    assert_eq!(session.joined, None);
+    let session = b.login("lan".into(), "2580".into()).unwrap();
+    assert_eq!(session.officer.unwrap().full_name, "Trần Thị Lan");
+    let rows = b.members_page(MemberQueryForm::default()).unwrap().rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].id.as_str(), rows[0].full_name.as_str()),
+        (row.id.as_str(), "Lê Đức Anh")
+    );
+    assert_eq!(
+        b.units().unwrap(),
+        a.units().unwrap(),
+        "no second commune: the same tree"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_chairperson_enrolls_a_laptop_that_is_set_up() {
+    let w = world().await;
+    let app = w.app("a");
+    app.setup(setup_form()).unwrap();
+    app.officer_add(OfficerForm {
+        username: "xem".into(),
+        full_name: "Phan Văn Xem".into(),
+        role: "viewer".into(),
+        pin: "1357".into(),
+    })
+    .unwrap();
+    app.logout().unwrap();
+    app.login("xem".into(), "1357".into()).unwrap();
+    let err = app.enroll(w.form("Máy xem").await).await.unwrap_err();
+    assert_eq!(err.code, "forbidden");
+    assert!(!app.sync_view().unwrap().enrolled);
+    let err = app.sync_now().await.unwrap_err();
+    assert_eq!(err.code, "not_enrolled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_task_syncs_by_itself_once_the_server_is_back() {
+    let mut w = world().await;
+    let (a, row) = w.first_laptop().await;
+    w.stop_server().await;
+    a.member_save(MemberForm {
+        id: Some(row.id.clone()),
+        unit_id: row.unit_id.clone(),
+        full_name: "Lê Đức Anh".into(),
+        phone: Some("0977 000 111".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let worker = {
+        let a = a.clone();
+        tokio::spawn(async move {
+            a.run_sync_worker(SyncTimings {
+                first: Duration::from_millis(10),
+                every: Duration::from_secs(3600),
+                retry_min: Duration::from_millis(50),
+                retry_max: Duration::from_millis(300),
+            })
+            .await
+        })
+    };
+    let failed = until(&a, "the sync fails while the server is down", |v| {
+        v.last_error.is_some()
+    })
+    .await;
+    assert_eq!(failed.pending, 1);
+    assert!(
+        failed
+            .last_error
+            .unwrap()
+            .contains("Không kết nối được máy chủ"),
+        "plain words"
+    );
+    w.restart_server().await;
+    // No click: the retry finds the server back.
+    let synced = until(&a, "the retry after the server is back", |v| {
+        v.pending == 0 && v.last_error.is_none()
+    })
+    .await;
+    assert!(synced.enrolled);
+    worker.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_is_reviewed_and_settled_with_the_value_that_lost() {
+    let w = world().await;
+    let (a, row) = w.first_laptop().await;
+    let b = w.app("b");
+    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
+    b.login("lan".into(), "2580".into()).unwrap();
+
+    let edit = |app: &App, phone: &str| {
+        app.member_save(MemberForm {
+            id: Some(row.id.clone()),
+            unit_id: row.unit_id.clone(),
+            full_name: "Lê Đức Anh".into(),
+            phone: Some(phone.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    };
+    // Both laptops change the phone offline, B first: the later edit (A's) wins everywhere,
+    // whichever arrives first, and B's becomes the value that lost.
+    edit(&b, "0988 222 333");
+    edit(&a, "0977 000 111");
+    a.sync_now().await.unwrap();
+    let view = b.sync_now().await.unwrap();
+    assert_eq!(view.conflicts, 1);
+    assert!(view.last_result.unwrap().contains("1 xung đột"));
+
+    let conflicts = b.conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    let c = &conflicts[0];
+    assert_eq!(
+        (c.entity.as_str(), c.record.as_str(), c.field.as_str()),
+        ("member", "Lê Đức Anh", "phone")
+    );
+    assert_eq!(
+        (c.kept.as_str(), c.lost.as_str()),
+        ("0977000111", "0988222333")
+    );
+    assert_eq!(
+        b.member_detail(row.id.clone())
+            .unwrap()
+            .row
+            .phone
+            .as_deref(),
+        Some("0977000111")
+    );
+
+    let view = b.resolve_conflict(c.id, true).unwrap();
+    assert_eq!((view.conflicts, view.pending), (0, 1));
+    b.sync_now().await.unwrap();
+    a.sync_now().await.unwrap();
+    let phone = |app: &App| app.member_detail(row.id.clone()).unwrap().row.phone;
+    assert_eq!(
+        phone(&a).as_deref(),
+        Some("0988222333"),
+        "the chosen value reached A"
+    );
+    assert_eq!(phone(&b), phone(&a));
+    assert_eq!(
+        a.sync_view().unwrap().conflicts,
+        0,
+        "a choice is a sequential edit"
+    );
+}

@@ -1,0 +1,131 @@
+//! Sync through the real window, against the real server binary on 127.0.0.1: a second laptop
+//! joins the commune from the first-run screen (a wrong code gets its message under the field),
+//! receives the officers and members the chairperson's laptop sent, logs in with the
+//! chairperson's PIN, and its own new member reaches the first laptop after "Đồng bộ ngay"; the
+//! status line tells what waits and when the last sync was, and the sync screen names the server.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use khuyenhoc_app::{App, EnrollForm, MemberForm, MemberQueryForm, SetupForm};
+use khuyenhoc_desktop_e2e::server::SyncServer;
+use khuyenhoc_desktop_e2e::ui::{click, screenshot, select_label, type_into, wait_rows};
+use khuyenhoc_desktop_e2e::{APP_DEADLINE, Desktop, poll};
+
+/// The status line once its text contains `want`.
+async fn wait_sync_line(app: &Desktop, want: &str) -> String {
+    poll(
+        &format!("the sync line to say {want:?}"),
+        APP_DEADLINE,
+        || async {
+            let text = app.text("sync-line").await;
+            text.contains(want).then_some(text)
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first() {
+    let work = std::env::temp_dir()
+        .join("khuyenhoc-e2e")
+        .join("sync-files");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let server = SyncServer::start(&work);
+
+    // The chairperson's laptop (the app's core, no window): set up, enrolled, one member sent.
+    let first = App::open(work.join("a.db")).unwrap();
+    let commune = first
+        .setup(SetupForm {
+            province_name: "Hội Khuyến học tỉnh Quảng Trị".into(),
+            province_code: Some("44".into()),
+            commune_name: "Hội Khuyến học xã Tân Hòa".into(),
+            commune_code: Some("26734".into()),
+            username: "lan".into(),
+            full_name: "Trần Thị Lan".into(),
+            pin: "2580".into(),
+        })
+        .unwrap()
+        .commune
+        .unwrap();
+    first
+        .enroll(EnrollForm {
+            server_url: server.url.clone(),
+            code: server.code(),
+            device_name: "Máy chủ tịch".into(),
+        })
+        .await
+        .unwrap();
+    first
+        .member_save(MemberForm {
+            unit_id: commune.id.clone(),
+            full_name: "Lê Đức Anh".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(first.sync_now().await.unwrap().pending, 0);
+
+    // The secretary's laptop, through its window.
+    let db = work.join("b.db");
+    let app = Desktop::start("sync-join", |_: &Path| {
+        vec![("KHUYENHOC_DB", OsString::from(&db))]
+    })
+    .await;
+    app.by_testid("first-run").await;
+    click(&app, "mode-join").await;
+    type_into(&app, "field-server_url", &server.url).await;
+    type_into(&app, "field-code", "SAI-MA-THAM-GIA").await;
+    click(&app, "join-submit").await;
+    let message = app.text("error-code").await;
+    assert!(message.contains("Mã tham gia không đúng"), "{message}");
+    type_into(&app, "field-code", &server.code()).await;
+    type_into(&app, "field-device_name", "Máy thư ký").await;
+    click(&app, "join-submit").await;
+
+    // The commune's officers arrived: the chairperson's PIN works here.
+    app.by_testid("login").await;
+    type_into(&app, "field-login-username", "lan").await;
+    type_into(&app, "field-login-pin", "2580").await;
+    click(&app, "login-submit").await;
+    app.wait_text("officer-name", "Trần Thị Lan").await;
+    wait_sync_line(&app, "đồng bộ lần cuối").await;
+    click(&app, "nav-members").await;
+    wait_rows(&app, &["Lê Đức Anh"]).await;
+
+    // A member added here waits on the status line until "Đồng bộ ngay".
+    click(&app, "member-add").await;
+    type_into(&app, "field-full_name", "Đỗ Thị Hoa").await;
+    select_label(&app, "field-unit_id", "Hội Khuyến học xã Tân Hòa").await;
+    click(&app, "member-save").await;
+    // Sorted by given name: Anh, Hoa.
+    wait_rows(&app, &["Lê Đức Anh", "Đỗ Thị Hoa"]).await;
+    wait_sync_line(&app, "thay đổi chờ gửi").await;
+    screenshot(&app, "sync-pending").await;
+    click(&app, "sync-now").await;
+    poll("the status line to turn green", APP_DEADLINE, || async {
+        let bar = app.by_testid("sync-bar").await;
+        let tone = bar.attr("data-tone").await.ok().flatten();
+        (tone.as_deref() == Some("ok")).then_some(())
+    })
+    .await;
+    let line = app.text("sync-line").await;
+    assert!(!line.contains("chờ gửi"), "{line}");
+
+    // The sync screen names the server and the commune this laptop belongs to.
+    click(&app, "nav-sync").await;
+    app.wait_text("sync-server", &server.url).await;
+    app.wait_text("sync-unit", "Xã Tân Hòa").await;
+    screenshot(&app, "sync").await;
+
+    // The first laptop receives the secretary's member.
+    first.sync_now().await.unwrap();
+    let names: Vec<String> = first
+        .members_page(MemberQueryForm::default())
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|r| r.full_name)
+        .collect();
+    assert_eq!(names, ["Lê Đức Anh", "Đỗ Thị Hoa"]);
+}
