@@ -9,3 +9,15 @@ ALTER TABLE sync_state ADD COLUMN clock_offset_ms INTEGER;
 -- server restored from an older backup can be given again what it lost; then they are purged.
 ALTER TABLE outbox ADD COLUMN acked_ms INTEGER;
 CREATE INDEX outbox_acked ON outbox (acked_ms) WHERE acked = 1;
+
+-- Fields and record kinds a newer version of the app (or the server) sends that this version
+-- does not know yet: kept as they came (the newest version of each), so nothing is lost and a
+-- later version of the app can take them in. The server keeps them too.
+CREATE TABLE sync_unknown_fields (
+    entity  TEXT NOT NULL,
+    row_id  TEXT NOT NULL,
+    field   TEXT NOT NULL,
+    value   TEXT NOT NULL,                  -- JSON
+    version TEXT NOT NULL,
+    PRIMARY KEY (entity, row_id, field)
+) STRICT;

@@ -118,6 +118,8 @@ pub struct ApplyReport {
     pub fields_applied: usize,
     /// Fields whose local version was newer than the op's.
     pub fields_older: usize,
+    /// Fields (or records) this version does not know, kept aside for a newer version.
+    pub fields_unknown: usize,
 }
 
 fn unknown(what: &str) -> StoreError {

@@ -99,7 +99,8 @@ fn pending_fields(
 }
 
 /// Applies server field states to one row, skipping fields with pending local ops; returns how
-/// many were skipped.
+/// many were skipped. Fields (or a whole kind of record) this version does not know are kept
+/// aside in `sync_unknown_fields`, never an error: a newer laptop or server may send them.
 fn take_states<'a>(
     tx: &rusqlite::Transaction<'_>,
     entity: &str,
@@ -108,23 +109,53 @@ fn take_states<'a>(
     take: Take,
     report: &mut ApplyReport,
 ) -> Result<usize> {
-    let table = table_of(entity)?;
+    let table = table_of(entity).ok();
     let pending = pending_fields(tx, entity, row_id)?;
     let mut skipped = 0;
-    let incoming: Vec<Incoming<'_>> = states
-        .filter(|(name, _)| {
-            let keep = pending.contains(name.as_str());
-            skipped += usize::from(keep);
-            !keep
-        })
-        .map(|(name, s)| Incoming {
-            field: name,
-            value: &s.value,
-            version: &s.version,
-        })
-        .collect();
-    apply_row(tx, table, row_id, &incoming, "", take, report)?;
+    let mut incoming: Vec<Incoming<'_>> = Vec::new();
+    for (name, state) in states {
+        if !table.is_some_and(|t| t.fields.contains(&name.as_str())) {
+            keep_unknown(tx, entity, row_id, name, state)?;
+            report.fields_unknown += 1;
+        } else if pending.contains(name.as_str()) {
+            skipped += 1;
+        } else {
+            incoming.push(Incoming {
+                field: name,
+                value: &state.value,
+                version: &state.version,
+            });
+        }
+    }
+    if let Some(table) = table {
+        apply_row(tx, table, row_id, &incoming, "", take, report)?;
+    }
     Ok(skipped)
+}
+
+/// Keeps a field this version does not know (its newest version).
+fn keep_unknown(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    row_id: &str,
+    field: &str,
+    state: &FieldState,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO sync_unknown_fields (entity, row_id, field, value, version)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (entity, row_id, field) DO UPDATE
+             SET value = excluded.value, version = excluded.version
+             WHERE excluded.version > sync_unknown_fields.version",
+    )?
+    .execute(params![
+        entity,
+        row_id,
+        field,
+        state.value.to_string(),
+        state.version
+    ])?;
+    Ok(())
 }
 
 impl Store {

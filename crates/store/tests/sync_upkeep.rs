@@ -190,3 +190,75 @@ fn a_server_ahead_of_the_counter_is_refused_and_a_new_identity_keeps_every_unsen
     let store = Store::open(&f.path, Default::default()).unwrap();
     assert_eq!(store.device_id(), new);
 }
+
+#[test]
+fn fields_and_records_a_newer_version_sends_are_kept_not_refused() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Đỗ Thị Hoa"))
+        .unwrap();
+    push_all(&mut store);
+    let id = m.id.to_string();
+    let v = stamp(9_000_000_000_000);
+    let newer = stamp(9_000_000_000_001);
+    let mut scholarship = member_change(8, "0195f0a0-0000-7000-8000-00000000beef", &[]);
+    scholarship.entity = "scholarship".into();
+    scholarship
+        .fields
+        .insert("amount".into(), state(serde_json::json!(2_000_000), &v));
+    let report = store
+        .apply_pull_page(&page(
+            8,
+            vec![
+                member_change(
+                    7,
+                    &id,
+                    &[
+                        ("phone", serde_json::json!("0912345678"), &v),
+                        ("nickname", serde_json::json!("Hoa nhỏ"), &v),
+                    ],
+                ),
+                scholarship,
+            ],
+        ))
+        .unwrap();
+    assert_eq!(report.fields.fields_unknown, 2);
+    assert_eq!(store.sync_status().unwrap().pull_cursor, 8);
+    assert_eq!(
+        store.get_member(&m.id).unwrap().phone.as_deref(),
+        Some("0912345678"),
+        "the known field of the same change is applied"
+    );
+    let kept = |store: &Store| -> Vec<(String, String, String)> {
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT entity, field, value FROM sync_unknown_fields ORDER BY entity")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(
+        kept(&store),
+        [
+            ("member".into(), "nickname".into(), "\"Hoa nhỏ\"".into()),
+            ("scholarship".into(), "amount".into(), "2000000".into())
+        ]
+    );
+    // A later version of an unknown field replaces the kept one; an older one does not.
+    for (version, name) in [(&newer, "Hoa"), (&v, "Hoa cũ")] {
+        store
+            .apply_pull_page(&page(
+                9,
+                vec![member_change(
+                    9,
+                    &id,
+                    &[("nickname", serde_json::json!(name), version)],
+                )],
+            ))
+            .unwrap();
+    }
+    assert_eq!(kept(&store)[0].2, "\"Hoa\"");
+}
