@@ -37,4 +37,6 @@ pub const COMMANDS: &[&str] = &[
     "resolve_conflict",
     "parked",
     "dismiss_parked",
+    "duplicates",
+    "merge_members",
 ];

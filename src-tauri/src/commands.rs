@@ -194,3 +194,13 @@ pub fn parked(shell: S<'_>) -> ApiResult<Vec<ParkedView>> {
 pub fn dismiss_parked(shell: S<'_>, op_id: String) -> ApiResult<SyncView> {
     shell.app()?.dismiss_parked(op_id)
 }
+
+#[tauri::command(async)]
+pub fn duplicates(shell: S<'_>) -> ApiResult<Vec<DuplicateView>> {
+    shell.app()?.duplicates()
+}
+
+#[tauri::command(async)]
+pub fn merge_members(shell: S<'_>, survivor: String, other: String) -> ApiResult<MemberRow> {
+    shell.app()?.merge_members(survivor, other)
+}

@@ -124,6 +124,8 @@ pub fn run() {
             commands::resolve_conflict,
             commands::parked,
             commands::dismiss_parked,
+            commands::duplicates,
+            commands::merge_members,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app could not start");

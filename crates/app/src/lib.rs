@@ -5,6 +5,7 @@
 //! Rust types (`ts-rs`); a test fails when the checked-in copies are out of date.
 
 pub mod bindings;
+mod duplicates;
 mod error;
 mod files;
 mod members;
@@ -15,6 +16,7 @@ mod sync;
 mod units;
 mod views;
 
+pub use duplicates::DuplicateView;
 pub use error::{ApiError, ApiResult, FieldMessage};
 pub use files::{
     ExportForm, FileResult, ImportColumnView, ImportErrorView, ImportPreviewView, ImportProgress,

@@ -291,3 +291,50 @@ async fn a_conflict_is_reviewed_and_settled_with_the_value_that_lost() {
         "a choice is a sequential edit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and_merged() {
+    let w = world().await;
+    let (a, row) = w.first_laptop().await;
+    let b = w.app("b");
+    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
+    b.login("lan".into(), "2580".into()).unwrap();
+    let add = |app: &App, name: &str, phone: Option<&str>| {
+        app.member_save(MemberForm {
+            unit_id: row.unit_id.clone(),
+            full_name: name.into(),
+            birth: Some("15/03/1985".into()),
+            phone: phone.map(Into::into),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    // Offline, both officers add Mr An; the secretary types no tone marks but knows his phone.
+    let on_a = add(&a, "Nguyễn Văn An", None);
+    let on_b = add(&b, "Nguyen Van An", Some("0912 345 678"));
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+    a.sync_now().await.unwrap();
+
+    let groups = a.duplicates().unwrap();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0].reason_text, "Cùng họ tên và ngày sinh");
+    let ids: Vec<&str> = groups[0].members.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, [on_a.id.as_str(), on_b.id.as_str()]);
+
+    let kept = a.merge_members(on_a.id.clone(), on_b.id.clone()).unwrap();
+    assert_eq!(kept.phone.as_deref(), Some("0912345678"));
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+    for app in [&a, &b] {
+        let names: Vec<String> = app
+            .members_page(MemberQueryForm::default())
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| r.full_name)
+            .collect();
+        assert_eq!(names, ["Nguyễn Văn An", "Lê Đức Anh"], "one An, in given-name order");
+        assert!(app.duplicates().unwrap().is_empty());
+    }
+}

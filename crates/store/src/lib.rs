@@ -5,6 +5,7 @@
 
 mod backup;
 mod connection;
+mod duplicates;
 mod error;
 mod export;
 mod import;
@@ -25,6 +26,7 @@ mod write;
 
 pub use backup::{BackupInfo, RestoreReport, verify_backup};
 pub use connection::{APPLICATION_ID, ConnectOptions};
+pub use duplicates::{DuplicateGroup, DuplicateReason};
 pub use error::{Result, StoreError};
 pub use export::ExportOptions;
 pub use import::{

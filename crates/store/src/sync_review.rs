@@ -42,6 +42,63 @@ pub struct ParkedOp {
     pub parked_ms: i64,
 }
 
+/// Writes `fields` of one row as a local edit: each takes a fresh version, based on the one it
+/// replaces, and one outbox op carries them all.
+pub(crate) fn write_fields(
+    w: &mut WriteTx<'_>,
+    entity: &str,
+    row_id: &str,
+    fields: &[(&str, Value)],
+) -> Result<()> {
+    let table = table_of(entity)?;
+    let (versions, created): (String, String) =
+        w.tx.query_row(
+            &format!(
+                "SELECT versions, created_version FROM {} WHERE id = ?1",
+                table.table
+            ),
+            [row_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| not_found("record", row_id))?;
+    let versions = parse_versions(&versions);
+    let stamp = w.stamp();
+    let author = w.author().to_owned();
+    let mut changes = Vec::new();
+    let mut incoming = Vec::new();
+    for (name, value) in fields {
+        let field = *table
+            .fields
+            .iter()
+            .find(|f| *f == name)
+            .ok_or_else(|| not_found("field", name))?;
+        let base = field_version(&versions, &created, field);
+        changes.push(FieldChange::new(field, value.clone(), Some(base)));
+        incoming.push(Incoming {
+            field,
+            value,
+            version: &stamp,
+        });
+    }
+    apply_row(
+        &w.tx,
+        table,
+        row_id,
+        &incoming,
+        &author,
+        Take::Force,
+        &mut ApplyReport::default(),
+    )?;
+    w.record(
+        entity,
+        row_id,
+        &format!("{entity}.update"),
+        &changes,
+        &stamp,
+    )
+}
+
 /// Who may change a record of `entity` (the same rule as a direct edit).
 fn permission_for(entity: &str) -> Permission {
     match entity {
@@ -124,47 +181,8 @@ impl Store {
             .ok_or_else(|| not_found("sync_conflict", id))?;
         let mut w = WriteTx::begin(self, permission_for(&entity))?;
         if use_lost {
-            let table = table_of(&entity)?;
-            let field = *table
-                .fields
-                .iter()
-                .find(|f| **f == field)
-                .ok_or_else(|| not_found("field", &field))?;
-            let (versions, created): (String, String) =
-                w.tx.query_row(
-                    &format!(
-                        "SELECT versions, created_version FROM {} WHERE id = ?1",
-                        table.table
-                    ),
-                    [&row_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?
-                .ok_or_else(|| not_found("record", &row_id))?;
-            let base = field_version(&parse_versions(&versions), &created, field);
             let value: Value = serde_json::from_str(&lost).unwrap_or(Value::Null);
-            let stamp = w.stamp();
-            let author = w.author().to_owned();
-            apply_row(
-                &w.tx,
-                table,
-                &row_id,
-                &[Incoming {
-                    field,
-                    value: &value,
-                    version: &stamp,
-                }],
-                &author,
-                Take::Force,
-                &mut ApplyReport::default(),
-            )?;
-            w.record(
-                &entity,
-                &row_id,
-                &format!("{entity}.update"),
-                &[FieldChange::new(field, value.clone(), Some(base))],
-                &stamp,
-            )?;
+            write_fields(&mut w, &entity, &row_id, &[(field.as_str(), value)])?;
         }
         w.tx.execute("UPDATE sync_conflicts SET resolved = 1 WHERE id = ?1", [id])?;
         w.commit()
