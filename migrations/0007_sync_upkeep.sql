@@ -21,3 +21,17 @@ CREATE TABLE sync_unknown_fields (
     version TEXT NOT NULL,
     PRIMARY KEY (entity, row_id, field)
 ) STRICT;
+
+-- Signed batches of another laptop's changes carried here on a USB stick (or in a chat app),
+-- waiting to be handed to the server at this laptop's next sync. This laptop cannot read or
+-- alter them: the server checks the other device's signature.
+CREATE TABLE relay_batches (
+    id           INTEGER PRIMARY KEY,
+    device_id    TEXT    NOT NULL,          -- the device that signed it
+    signature    TEXT    NOT NULL UNIQUE,   -- the same file imported twice is kept once
+    batch        TEXT    NOT NULL,          -- the signed batch, as read (JSON)
+    ops          INTEGER NOT NULL,
+    imported_ms  INTEGER NOT NULL,
+    delivered_ms INTEGER,
+    refused      TEXT                       -- the server's reason, when it refused the batch
+) STRICT;

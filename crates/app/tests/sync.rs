@@ -334,7 +334,11 @@ async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and
             .into_iter()
             .map(|r| r.full_name)
             .collect();
-        assert_eq!(names, ["Nguyễn Văn An", "Lê Đức Anh"], "one An, in given-name order");
+        assert_eq!(
+            names,
+            ["Nguyễn Văn An", "Lê Đức Anh"],
+            "one An, in given-name order"
+        );
         assert!(app.duplicates().unwrap().is_empty());
     }
 }

@@ -17,6 +17,14 @@ pub enum SyncCommand {
     Now,
     /// What waits to be synced, and the last sync (no personal data).
     Status,
+    /// Write this laptop's unsent changes to a signed file, for a USB stick when there is no
+    /// connection at all (they stay unsent here until this laptop syncs).
+    Export {
+        /// The file to write, e.g. /media/usb/thay-doi-xa-tan-hoa.khbatch
+        file: std::path::PathBuf,
+    },
+    /// Take another laptop's signed file and hand it to the server at this laptop's next sync.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Args)]
@@ -88,6 +96,8 @@ pub fn run(ctx: &Ctx, command: Option<SyncCommand>) -> Result<(), StoreError> {
     match command.unwrap_or(SyncCommand::Now) {
         SyncCommand::Now => sync_now(ctx),
         SyncCommand::Status => status(ctx),
+        SyncCommand::Export { file } => export(ctx, &file),
+        SyncCommand::Import { file } => import(ctx, &file),
     }
 }
 
@@ -128,6 +138,38 @@ fn sync_now(ctx: &Ctx) -> Result<(), StoreError> {
         &summary,
         &khuyenhoc_sync_client::words::summary_vi(&summary),
     )
+}
+
+fn export(ctx: &Ctx, file: &std::path::Path) -> Result<(), StoreError> {
+    let store = ctx.open()?;
+    store.require(khuyenhoc_domain::Permission::ReadMembers)?;
+    let store = Mutex::new(store);
+    let written = khuyenhoc_sync_client::batch::export_batch(&store, file).map_err(sync_error)?;
+    ctx.out.done(
+        &written,
+        &format!(
+            "Đã ghi {} thay đổi chưa gửi vào {} (có chữ ký của máy này). Mang tệp đến máy có mạng \
+             và chạy “khuyenhoc sync import”, hoặc đưa cho quản trị máy chủ.",
+            n(written.ops as i64),
+            file.display()
+        ),
+    )
+}
+
+fn import(ctx: &Ctx, file: &std::path::Path) -> Result<(), StoreError> {
+    let store = ctx.open()?;
+    store.require(khuyenhoc_domain::Permission::ReadMembers)?;
+    let store = Mutex::new(store);
+    let read = khuyenhoc_sync_client::batch::import_for_relay(&store, file).map_err(sync_error)?;
+    let human = if read.new {
+        format!(
+            "Đã nhận {} thay đổi của một máy khác; chúng sẽ được gửi lên máy chủ ở lần đồng bộ tới.",
+            n(read.ops as i64)
+        )
+    } else {
+        "Tệp này đã được nhận trước đó; không có gì mới.".to_owned()
+    };
+    ctx.out.done(&read, &human)
 }
 
 /// `dd/mm/yyyy HH:MM` in the laptop's time zone.

@@ -36,6 +36,8 @@ pub struct SyncSummary {
     pub cursor: i64,
     /// The server had been restored from a backup; this many acknowledged ops were sent again.
     pub server_restored: Option<usize>,
+    /// Other laptops' signed batches carried here and handed to the server.
+    pub relayed: usize,
 }
 
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -72,6 +74,7 @@ async fn run(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSummary, Syn
         Err(Stop::Failed(e)) => return Err(e),
         Ok(()) => {}
     }
+    summary.relayed = crate::batch::deliver_relayed(store, conn).await?;
     let purged = lock(store).purge_acknowledged_ops()?;
     if purged > 0 {
         tracing::info!(purged, "purged old acknowledged ops");

@@ -8,9 +8,11 @@
 //! - [`http`]: the HTTP calls, with compressed bodies and the server's error shape;
 //! - [`enroll`]: joining the commune on the server with a one-time code;
 //! - [`engine`]: one sync: push until nothing is left to send, then pull until the last page;
+//! - [`batch`]: signed files of changes for laptops with no connection at all;
 //! - [`words`]: what a sync did and what is wrong, in the officer's words.
 
 pub mod address;
+pub mod batch;
 pub mod engine;
 pub mod enroll;
 pub mod error;

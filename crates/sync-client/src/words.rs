@@ -19,6 +19,12 @@ pub fn summary_vi(s: &SyncSummary) -> String {
             n(requeued as i64)
         ));
     }
+    if s.relayed > 0 {
+        text.push_str(&format!(
+            " Đã chuyển {} tệp thay đổi của máy khác lên máy chủ.",
+            n(s.relayed as i64)
+        ));
+    }
     if s.conflicts > 0 {
         text.push_str(&format!(" {} xung đột cần xem lại.", n(s.conflicts as i64)));
     }

@@ -10,14 +10,18 @@
 //! - [`merge`]: field-level merge with base versions, a deterministic winner and conflicts kept
 //!   for a person to review;
 //! - [`messages`]: push and pull bodies and per-op results;
-//! - [`plan`]: which pending ops go in the next push (pure, so it is tested without a network).
+//! - [`plan`]: which pending ops go in the next push (pure, so it is tested without a network);
+//! - [`batch`]: pending ops in a file signed by the device, for a USB stick when there is no
+//!   connection at all.
 
+pub mod batch;
 pub mod entities;
 pub mod merge;
 pub mod messages;
 pub mod op;
 pub mod plan;
 
+pub use batch::{BATCH_FORMAT, BatchBody, BatchError, SignedBatch};
 pub use entities::{ENTITIES, EntityKind, entity};
 pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
 pub use messages::{
