@@ -39,4 +39,6 @@ pub const COMMANDS: &[&str] = &[
     "dismiss_parked",
     "duplicates",
     "merge_members",
+    "export_batch",
+    "import_batch",
 ];

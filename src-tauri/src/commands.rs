@@ -204,3 +204,13 @@ pub fn duplicates(shell: S<'_>) -> ApiResult<Vec<DuplicateView>> {
 pub fn merge_members(shell: S<'_>, survivor: String, other: String) -> ApiResult<MemberRow> {
     shell.app()?.merge_members(survivor, other)
 }
+
+#[tauri::command(async)]
+pub fn export_batch(shell: S<'_>, path: String) -> ApiResult<BatchView> {
+    shell.app()?.export_batch(path)
+}
+
+#[tauri::command(async)]
+pub fn import_batch(shell: S<'_>, path: String) -> ApiResult<BatchView> {
+    shell.app()?.import_batch(path)
+}

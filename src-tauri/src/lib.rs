@@ -126,6 +126,8 @@ pub fn run() {
             commands::dismiss_parked,
             commands::duplicates,
             commands::merge_members,
+            commands::export_batch,
+            commands::import_batch,
         ])
         .run(tauri::generate_context!())
         .expect("the desktop app could not start");

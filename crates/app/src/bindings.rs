@@ -24,6 +24,7 @@ pub fn export_all(out_dir: &Path) -> Result<(), ExportError> {
     ConflictView::export_all(&cfg)?;
     ParkedView::export_all(&cfg)?;
     DuplicateView::export_all(&cfg)?;
+    BatchView::export_all(&cfg)?;
     OfficerForm::export_all(&cfg)?;
     OfficerView::export_all(&cfg)?;
     UnitForm::export_all(&cfg)?;

@@ -27,5 +27,5 @@ pub use khuyenhoc_store::{DB_ENV, database_path, default_database_path};
 pub use officers::OfficerForm;
 pub use session::BACKUP_REMINDER_DAYS;
 pub use state::{App, AppInfo};
-pub use sync::{ConflictView, EnrollForm, ParkedView, SyncTimings, SyncView};
+pub use sync::{BatchView, ConflictView, EnrollForm, ParkedView, SyncTimings, SyncView};
 pub use views::*;

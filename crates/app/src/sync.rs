@@ -328,6 +328,44 @@ impl App {
     }
 }
 
+/// A batch file written or carried (no connection at all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct BatchView {
+    pub path: String,
+    pub ops: u32,
+    /// False when the same file was already waiting here.
+    pub new: bool,
+}
+
+impl App {
+    /// Writes this laptop's unsent changes to a file signed by its key (they stay unsent here).
+    pub fn export_batch(&self, path: String) -> ApiResult<BatchView> {
+        let lang = self.lang();
+        self.with(|s| s.require(Permission::ReadMembers))?;
+        let written = khuyenhoc_sync_client::batch::export_batch(&self.store, path.as_ref())
+            .map_err(|e| from_sync(&e, lang))?;
+        Ok(BatchView {
+            path,
+            ops: written.ops as u32,
+            new: written.new,
+        })
+    }
+
+    /// Keeps another laptop's file to hand to the server at the next sync.
+    pub fn import_batch(&self, path: String) -> ApiResult<BatchView> {
+        let lang = self.lang();
+        self.with(|s| s.require(Permission::ReadMembers))?;
+        let read = khuyenhoc_sync_client::batch::import_for_relay(&self.store, path.as_ref())
+            .map_err(|e| from_sync(&e, lang))?;
+        self.sync.wake.notify_one();
+        Ok(BatchView {
+            path,
+            ops: read.ops as u32,
+            new: read.new,
+        })
+    }
+}
+
 /// A form error on `field` carrying the sync error's message.
 pub(crate) fn field_error(e: &SyncError, field: &str, lang: Lang) -> ApiError {
     let mut error = from_sync(e, lang);

@@ -3,6 +3,7 @@
 
 import { Channel } from "@tauri-apps/api/core";
 import { call } from "./api";
+import type { BatchView } from "./bindings/BatchView";
 import type { ConflictView } from "./bindings/ConflictView";
 import type { Dashboard } from "./bindings/Dashboard";
 import type { DuplicateView } from "./bindings/DuplicateView";
@@ -77,3 +78,5 @@ export const parked = () => call<ParkedView[]>("parked");
 export const dismissParked = (opId: string) => call<SyncView>("dismiss_parked", { opId });
 export const duplicates = () => call<DuplicateView[]>("duplicates");
 export const mergeMembers = (survivor: string, other: string) => call<MemberRow>("merge_members", { survivor, other });
+export const exportBatch = (path: string) => call<BatchView>("export_batch", { path });
+export const importBatch = (path: string) => call<BatchView>("import_batch", { path });
