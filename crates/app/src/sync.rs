@@ -161,7 +161,9 @@ impl App {
         };
         Ok(SyncView {
             enrolled: enrollment.is_some(),
-            server_url: enrollment.as_ref().map(|e| e.server_url.clone()),
+            server_url: enrollment
+                .as_ref()
+                .map(|e| e.server_url.trim_end_matches('/').to_owned()),
             unit_name: enrollment.map(|e| e.unit_name),
             pending: status.pending,
             parked: status.parked,

@@ -70,6 +70,7 @@ impl World {
         let view = app.enroll(self.form("Máy chủ tịch").await).await.unwrap();
         assert!(view.enrolled);
         assert_eq!(view.unit_name.as_deref(), Some("Xã Tân Hòa"));
+        assert_eq!(view.server_url, Some(format!("http://{}", self.addr)));
         let row = app
             .member_save(MemberForm {
                 unit_id: commune.id,
