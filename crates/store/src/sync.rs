@@ -133,6 +133,19 @@ fn take_states<'a>(
     Ok(skipped)
 }
 
+/// Hides a row whose create the server refused (no outbox op: nothing to send).
+fn undo_create(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<()> {
+    if let Ok(table) = table_of(entity)
+        && !table.history
+    {
+        tx.execute(
+            &format!("UPDATE {} SET deleted = 1 WHERE id = ?1", table.table),
+            [row_id],
+        )?;
+    }
+    Ok(())
+}
+
 /// Keeps a field this version does not know (its newest version).
 fn keep_unknown(
     tx: &rusqlite::Transaction<'_>,
@@ -259,15 +272,16 @@ impl Store {
                 now_ms(),
             );
             for result in &response.results {
-                let Some((entity, row_id, seq)) = tx
+                let Some((entity, row_id, seq, intent)) = tx
                     .query_row(
-                        "SELECT entity, row_id, device_seq FROM outbox WHERE op_id = ?1",
+                        "SELECT entity, row_id, device_seq, intent FROM outbox WHERE op_id = ?1",
                         [&result.op_id],
                         |r| {
                             Ok((
                                 r.get::<_, String>(0)?,
                                 r.get::<_, String>(1)?,
                                 r.get::<_, i64>(2)?,
+                                r.get::<_, String>(3)?,
                             ))
                         },
                     )
@@ -328,6 +342,11 @@ impl Store {
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                             params![result.op_id, seq, entity, row_id, code, reason, now],
                         )?;
+                        // A refused create: the server has no such row, so neither does the
+                        // laptop any more (the record stays, hidden, with the parked op).
+                        if result.fields.is_empty() && intent.ends_with(".create") {
+                            undo_create(&tx, &entity, &row_id)?;
+                        }
                     }
                 }
                 for state in result.fields.values() {

@@ -162,3 +162,40 @@ fn a_refused_op_is_listed_with_its_reason_and_dismissing_it_lets_the_later_edits
         "not_found"
     );
 }
+
+#[test]
+fn a_refused_create_leaves_the_register_and_waits_with_its_reason() {
+    let f = fixture();
+    let mut store = f.store;
+    push_all(&mut store);
+    let m = store
+        .add_member(&f.branch_a.id, &person("Phan Văn Tú"))
+        .unwrap();
+    let create = store.next_push(10).unwrap().remove(0);
+    assert_eq!(create.intent, "member.create");
+    store
+        .apply_push_response(&answer(vec![OpResult {
+            op_id: create.op_id.clone(),
+            device_seq: create.device_seq,
+            outcome: OpOutcome::Rejected {
+                code: RejectCode::OutsideScope,
+                reason: "Chi hội này thuộc hội khác.".into(),
+            },
+            fields: BTreeMap::new(),
+        }]))
+        .unwrap();
+    let listed = store
+        .list_members(&MemberQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(
+        listed.members.iter().all(|x| x.id != m.id),
+        "the server has no such member, nor does the laptop any more"
+    );
+    let parked = store.parked_ops().unwrap();
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].intent, "member.create");
+    assert_eq!(parked[0].reason, "Chi hội này thuộc hội khác.");
+}
