@@ -56,6 +56,8 @@ pub struct PullReport {
     pub changes: usize,
     /// Fields left as they are because a pending local op will change them.
     pub fields_kept_pending: usize,
+    /// Rows that left this laptop's scope (moved to another commune) and were dropped here.
+    pub scope_exits: usize,
     pub fields: ApplyReport,
     pub cursor: i64,
 }
@@ -133,8 +135,9 @@ fn take_states<'a>(
     Ok(skipped)
 }
 
-/// Hides a row whose create the server refused (no outbox op: nothing to send).
-fn undo_create(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<()> {
+/// Hides a row the server does not have for this laptop: a create it refused, or a row that
+/// left the laptop's scope (no outbox op: nothing to send).
+fn hide_row(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<()> {
     if let Ok(table) = table_of(entity)
         && !table.history
     {
@@ -345,7 +348,7 @@ impl Store {
                         // A refused create: the server has no such row, so neither does the
                         // laptop any more (the record stays, hidden, with the parked op).
                         if result.fields.is_empty() && intent.ends_with(".create") {
-                            undo_create(&tx, &entity, &row_id)?;
+                            hide_row(&tx, &entity, &row_id)?;
                         }
                     }
                 }
@@ -396,6 +399,13 @@ impl Store {
             for change in &page.changes {
                 for state in change.fields.values() {
                     receive_stamp(clock, &state.version)?;
+                }
+                if change.scope_exit {
+                    // Moved out of this laptop's commune (or branch): no longer kept here.
+                    hide_row(&tx, &change.entity, &change.row_id)?;
+                    report.scope_exits += 1;
+                    report.changes += 1;
+                    continue;
                 }
                 report.fields_kept_pending += take_states(
                     &tx,

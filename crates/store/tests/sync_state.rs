@@ -355,3 +355,31 @@ fn a_copy_of_the_file_keeps_no_token_and_another_server_pulls_from_zero() {
         (0, Some("another-epoch"))
     );
 }
+
+#[test]
+fn a_row_that_leaves_the_laptops_scope_is_dropped_here() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Đỗ Thị Hoa"))
+        .unwrap();
+    push_all(&mut store);
+    let mut exit = member_change(12, &m.id.to_string(), &[]);
+    exit.scope_exit = true;
+    let report = store.apply_pull_page(&page(12, vec![exit])).unwrap();
+    assert_eq!(report.scope_exits, 1);
+    assert_eq!(store.sync_status().unwrap().pull_cursor, 12);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM members WHERE deleted = 0 AND merged_into IS NULL"
+        ),
+        0,
+        "the member moved to another commune is no longer listed here"
+    );
+    assert_eq!(
+        store.sync_status().unwrap().pending,
+        0,
+        "dropping it is not a change"
+    );
+}
