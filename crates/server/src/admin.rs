@@ -8,9 +8,10 @@ use jiff::{SignedDuration, Timestamp};
 use uuid::Uuid;
 
 use crate::auth;
+use crate::config::Database;
 use crate::storage::{
     Device, NewEnrollmentCode, NewOrgUnit, OrgUnit, ServerStorage, StorageError,
-    sqlite::SqliteStorage,
+    postgres::PostgresStorage, sqlite::SqliteStorage,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +39,21 @@ pub struct Admin {
 impl Admin {
     pub fn new(storage: Arc<dyn ServerStorage>) -> Self {
         Self { storage }
+    }
+
+    /// Opens (creating or migrating it if needed) the server database `db`, as `--db` takes
+    /// it: a `postgres://` URL for PostgreSQL, else a SQLite file path.
+    pub async fn open(db: &str) -> AdminResult<Self> {
+        Self::open_database(&Database::parse(db)).await
+    }
+
+    /// [`Self::open`] with the database already read. An administrator's PostgreSQL pool is
+    /// small: one command at a time.
+    pub async fn open_database(db: &Database) -> AdminResult<Self> {
+        Ok(Self::new(match db {
+            Database::Sqlite(path) => Arc::new(SqliteStorage::open(path).await?),
+            Database::Postgres(url) => Arc::new(PostgresStorage::open_with_pool(url, 2).await?),
+        }))
     }
 
     /// Opens (creating it if needed) a SQLite server database.

@@ -1,7 +1,8 @@
 //! How a server is started: where it listens, which database, how large a request may be.
 
+use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Default largest request body, after decompression: 16 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -9,23 +10,157 @@ pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// Default database file, relative to the current directory.
 pub const DEFAULT_DB: &str = "khuyenhoc-server.db";
 
+/// Where the server keeps its data: a SQLite file, or a PostgreSQL database named by a
+/// `postgres://` (or `postgresql://`) URL. What `--db` takes: a URL selects PostgreSQL, anything
+/// else is a file path.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// Reads `--db`: a `postgres://` or `postgresql://` URL, or a SQLite file path.
+    pub fn parse(db: &str) -> Self {
+        let lower = db.trim_start().to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            Self::Postgres(db.trim().to_owned())
+        } else {
+            Self::Sqlite(PathBuf::from(db))
+        }
+    }
+}
+
+/// The file path, or the URL without its password (safe for logs and messages).
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+/// Like Display: never shows a password.
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Self::Postgres(url) => f.debug_tuple("Postgres").field(&redact_url(url)).finish(),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; a password given as a
+/// `password=` parameter is hidden too.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest = scheme_end + 3;
+        let authority_end = out[rest..].find(['/', '?']).map_or(out.len(), |i| rest + i);
+        if let Some(at) = out[rest..authority_end].rfind('@') {
+            let userinfo = &out[rest..rest + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(rest + colon + 1..rest + at, "***");
+            }
+        }
+    }
+    if let Some(p) = out.find("password=") {
+        let start = p + "password=".len();
+        let end = out[start..].find('&').map_or(out.len(), |i| start + i);
+        out.replace_range(start..end, "***");
+    }
+    out
+}
+
+impl From<&str> for Database {
+    fn from(db: &str) -> Self {
+        Self::parse(db)
+    }
+}
+
+impl From<String> for Database {
+    fn from(db: String) -> Self {
+        Self::parse(&db)
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Self {
+        Self::Sqlite(path)
+    }
+}
+
+impl From<&PathBuf> for Database {
+    fn from(path: &PathBuf) -> Self {
+        Self::Sqlite(path.clone())
+    }
+}
+
+impl From<&Path> for Database {
+    fn from(path: &Path) -> Self {
+        Self::Sqlite(path.to_path_buf())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Address to listen on; port 0 picks a free port (tests).
     pub listen: SocketAddr,
-    /// The SQLite database file, created on first start.
-    pub db_path: PathBuf,
+    /// The database: a SQLite file (created on first start) or a PostgreSQL database (migrated
+    /// on first start).
+    pub db: Database,
     /// Largest request body in bytes, counted after decompression (so a small gzip bomb is
     /// refused too).
     pub body_limit: usize,
 }
 
 impl ServerConfig {
-    pub fn new(listen: SocketAddr, db_path: impl Into<PathBuf>) -> Self {
+    pub fn new(listen: SocketAddr, db: impl Into<Database>) -> Self {
         Self {
             listen,
-            db_path: db_path.into(),
+            db: db.into(),
             body_limit: DEFAULT_BODY_LIMIT,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_selects_postgres_and_a_path_sqlite() {
+        assert_eq!(
+            Database::parse("postgres://u@localhost/k"),
+            Database::Postgres("postgres://u@localhost/k".into())
+        );
+        assert!(matches!(
+            Database::parse("postgresql://localhost/k"),
+            Database::Postgres(_)
+        ));
+        assert_eq!(
+            Database::parse("khuyenhoc-server.db"),
+            Database::Sqlite("khuyenhoc-server.db".into())
+        );
+        assert_eq!(
+            Database::parse("./postgres/x.db"),
+            Database::Sqlite("./postgres/x.db".into())
+        );
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        let db = Database::parse("postgres://khuyenhoc:s3cret@db.example:5432/k?sslmode=disable");
+        assert_eq!(
+            db.to_string(),
+            "postgres://khuyenhoc:***@db.example:5432/k?sslmode=disable"
+        );
+        assert!(!format!("{db:?}").contains("s3cret"));
+        assert_eq!(
+            redact_url("postgres:///k?host=/tmp&password=pw&user=u"),
+            "postgres:///k?host=/tmp&password=***&user=u"
+        );
+        assert_eq!(redact_url("postgres://u@h/k"), "postgres://u@h/k");
     }
 }

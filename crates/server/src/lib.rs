@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod storage;
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,8 +19,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use config::ServerConfig;
-use storage::{ServerStorage, StorageError, sqlite::SqliteStorage};
+pub use config::{Database, ServerConfig};
+use storage::{ServerStorage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -72,10 +73,11 @@ impl RunningServer {
     }
 }
 
-/// Opens (creating it if needed) the SQLite database of `config` and starts serving.
+/// Opens (creating or migrating it if needed) the database of `config`, SQLite or PostgreSQL,
+/// and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
-    let storage = SqliteStorage::open(&config.db_path).await?;
-    start_with_storage(&config, Arc::new(storage)).await
+    let storage = storage::open(&config.db).await?;
+    start_with_storage(&config, storage).await
 }
 
 /// Starts serving over any storage.

@@ -1,7 +1,6 @@
 //! `khuyenhoc-server`: run the central sync server, or administer its database.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -10,7 +9,7 @@ use uuid::Uuid;
 
 use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::config::{DEFAULT_BODY_LIMIT, DEFAULT_DB};
-use khuyenhoc_server::{ServerConfig, start};
+use khuyenhoc_server::{Database, ServerConfig, start};
 
 #[derive(Parser)]
 #[command(
@@ -34,18 +33,20 @@ enum Command {
             env = "KHUYENHOC_SERVER_LISTEN"
         )]
         listen: SocketAddr,
-        /// The SQLite database file; by default `khuyenhoc-server.db` in the current directory.
+        /// The database: a SQLite file (by default `khuyenhoc-server.db` in the current
+        /// directory), or a PostgreSQL URL `postgres://user:password@host:5432/dbname`.
         #[arg(long, default_value = DEFAULT_DB, env = "KHUYENHOC_SERVER_DB")]
-        db: PathBuf,
+        db: String,
         /// Largest request body in bytes, after decompression.
         #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
         body_limit: usize,
     },
     /// Administer the database: org units, enrollment codes, devices.
     Admin {
-        /// The SQLite database file; by default `khuyenhoc-server.db` in the current directory.
+        /// The database: a SQLite file (by default `khuyenhoc-server.db` in the current
+        /// directory), or a PostgreSQL URL `postgres://user:password@host:5432/dbname`.
         #[arg(long, default_value = DEFAULT_DB, env = "KHUYENHOC_SERVER_DB")]
-        db: PathBuf,
+        db: String,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -147,17 +148,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     })
 }
 
-async fn serve(listen: SocketAddr, db: PathBuf, body_limit: usize) -> anyhow::Result<()> {
-    let mut config = ServerConfig::new(listen, &db);
+async fn serve(listen: SocketAddr, db: String, body_limit: usize) -> anyhow::Result<()> {
+    let db = Database::parse(&db);
+    let mut config = ServerConfig::new(listen, db.clone());
     config.body_limit = body_limit;
     let server = start(config)
         .await
-        .with_context(|| format!("starting the server on {}", db.display()))?;
+        .with_context(|| format!("starting the server on {db}"))?;
     eprintln!(
-        "khuyenhoc-server listening on http://{} (epoch {}, database {})",
-        server.addr,
-        server.epoch,
-        db.display()
+        "khuyenhoc-server listening on http://{} (epoch {}, database {db})",
+        server.addr, server.epoch
     );
     let handle = server.shutdown_handle();
     tokio::spawn(async move {
@@ -190,10 +190,11 @@ async fn shutdown_signal() {
     }
 }
 
-async fn admin(db: PathBuf, command: AdminCommand) -> anyhow::Result<()> {
-    let admin = Admin::open_sqlite(&db)
+async fn admin(db: String, command: AdminCommand) -> anyhow::Result<()> {
+    let db = Database::parse(&db);
+    let admin = Admin::open_database(&db)
         .await
-        .with_context(|| format!("opening {}", db.display()))?;
+        .with_context(|| format!("opening {db}"))?;
     match command {
         AdminCommand::Unit { command } => match command {
             UnitCommand::Add {

@@ -1,14 +1,24 @@
 //! What the server keeps, behind one async trait with one implementation per database
-//! (Atuin's shape). [`sqlite::SqliteStorage`] is the only one today; a PostgreSQL one comes
-//! later and must pass the same tests. Handlers and admin commands only see [`ServerStorage`].
+//! (Atuin's shape): [`sqlite::SqliteStorage`] (one file, the default) and
+//! [`postgres::PostgresStorage`] (one PostgreSQL database, shared by any number of stateless
+//! servers). Both pass the same tests; the rules of push and pull that do not depend on the
+//! database are written once, in `sync_rules`. Handlers and admin commands only see
+//! [`ServerStorage`]; [`open`] picks the implementation from a [`Database`].
 //!
 //! The storage layer takes hashes, never plain tokens or enrollment codes: hashing and
 //! generating secrets is the caller's job ([`crate::auth`], [`crate::admin`]).
 
+pub mod postgres;
+mod postgres_sync;
 pub mod sqlite;
 mod sqlite_sync;
+mod sync_rules;
 
-pub use sqlite_sync::format_accepted;
+pub use sync_rules::format_accepted;
+
+use std::sync::Arc;
+
+use crate::config::Database;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -113,11 +123,24 @@ pub enum StorageError {
     TooNew { found: i64, known: i64 },
     #[error("{0} is not a khuyenhoc server database")]
     NotServerDatabase(String),
+    /// The database server cannot be reached (or refused the login): said plainly, without
+    /// the password of the URL.
+    #[error("cannot connect to the database {target}: {reason}")]
+    Unreachable { target: String, reason: String },
     #[error("database error")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Opens (creating and migrating it if needed) the server database `db`: a SQLite file, or a
+/// PostgreSQL database.
+pub async fn open(db: &Database) -> StorageResult<Arc<dyn ServerStorage>> {
+    Ok(match db {
+        Database::Sqlite(path) => Arc::new(sqlite::SqliteStorage::open(path).await?),
+        Database::Postgres(url) => Arc::new(postgres::PostgresStorage::open(url).await?),
+    })
+}
 
 /// The server's storage. Every method is one transaction.
 #[async_trait]
@@ -145,7 +168,8 @@ pub trait ServerStorage: Send + Sync + 'static {
     /// Revokes a device's token; revoking twice keeps the first time.
     async fn revoke_device(&self, device_id: Uuid, now: Timestamp) -> StorageResult<()>;
 
-    /// Applies a device's ops in one transaction (see `sqlite_sync` for the rules).
+    /// Applies a device's ops in one transaction (see `sqlite_sync`, `postgres_sync` and
+    /// `sync_rules` for the rules).
     async fn push(
         &self,
         device: AuthenticatedDevice,

@@ -4,7 +4,11 @@
 //! told), the merge (`khuyenhoc_sync_protocol::merge`, the one function both sides share), the
 //! new row state, one change-log entry and the conflicts. A reused sequence aborts the whole
 //! push, so nothing of it is applied or acknowledged. A pull reads, in one read transaction, the
-//! changes after a cursor whose rows lie in the device's subtree.
+//! changes after a cursor whose rows lie in the device's subtree. The rules themselves are in
+//! [`super::sync_rules`], shared with PostgreSQL; this module reads and writes the rows.
+//!
+//! SQLite lets one writer in at a time (`BEGIN IMMEDIATE`), so versions are given and
+//! committed in order and a pull never sees a version before a smaller one.
 //!
 //! Scope, in this first slice: a new row belongs to the org unit of the device that created it
 //! (its commune), and stays there. Scopes below the commune, moves between communes and scope
@@ -15,28 +19,14 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use khuyenhoc_sync_protocol::{
-    Change, FieldState, OP_FORMAT, OP_FORMAT_PREVIOUS, Op, OpOutcome, OpResult, RejectCode,
-    RowState, entity, merge,
-};
+use khuyenhoc_sync_protocol::{Change, Op, OpResult, RowState};
 
+use super::sync_rules::{self as rules};
 use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageError, StorageResult};
 
 /// Units in the subtree of `?1` (the device's unit), as a CTE to prefix queries with.
 const SUBTREE: &str = "WITH RECURSIVE subtree(id) AS (
         SELECT ?1 UNION SELECT u.id FROM org_units u JOIN subtree s ON u.parent_id = s.id)";
-
-fn rejected(op: &Op, code: RejectCode, reason: &str) -> OpResult {
-    OpResult {
-        op_id: op.op_id.clone(),
-        device_seq: op.device_seq,
-        outcome: OpOutcome::Rejected {
-            code,
-            reason: reason.to_owned(),
-        },
-        fields: BTreeMap::new(),
-    }
-}
 
 fn load_row(tx: &rusqlite::Transaction<'_>, op: &Op) -> StorageResult<Option<(RowState, String)>> {
     let row: Option<(String, String)> = tx
@@ -47,19 +37,10 @@ fn load_row(tx: &rusqlite::Transaction<'_>, op: &Op) -> StorageResult<Option<(Ro
         )
         .optional()?;
     row.map(|(state, scope)| {
-        let fields: BTreeMap<String, FieldState> =
-            serde_json::from_str(&state).map_err(|e| StorageError::Database(Box::new(e)))?;
-        Ok((RowState { fields }, scope))
+        let json = serde_json::from_str(&state).map_err(|e| StorageError::Database(Box::new(e)))?;
+        Ok((rules::row_state(json)?, scope))
     })
     .transpose()
-}
-
-/// The op's fields as they now stand (what the device takes back).
-fn current_fields(row: &RowState, op: &Op) -> BTreeMap<String, FieldState> {
-    op.fields
-        .keys()
-        .filter_map(|f| row.fields.get(f).map(|s| (f.clone(), s.clone())))
-        .collect()
 }
 
 fn in_subtree(tx: &rusqlite::Transaction<'_>, unit: &str, root: Uuid) -> StorageResult<bool> {
@@ -86,10 +67,8 @@ fn apply_op(
             |r| r.get(0),
         )
         .optional()?;
-    match seen {
-        Some(id) if id == op.op_id => return duplicate(tx, device, op),
-        Some(_) => return Err(StorageError::SequenceReused(op.device_seq)),
-        None => {}
+    if rules::seen_under_sequence(op, seen.as_deref())? {
+        return duplicate(tx, device, op);
     }
     // The same op renumbered by a copy of the laptop's file (a new device identity).
     let known: bool = tx.query_row(
@@ -102,17 +81,7 @@ fn apply_op(
     }
 
     let result = decide(tx, device, op)?;
-    let (outcome, code, reason) = match &result.outcome {
-        OpOutcome::Applied | OpOutcome::Duplicate => ("applied", None, None),
-        OpOutcome::Conflict { .. } => ("conflict", None, None),
-        OpOutcome::Rejected { code, reason } => (
-            "rejected",
-            serde_json::to_value(code)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned)),
-            Some(reason.clone()),
-        ),
-    };
+    let (outcome, code, reason) = rules::recorded(&result);
     tx.execute(
         "INSERT INTO ops_received
              (device_id, device_seq, op_id, entity, row_id, outcome, reject_code, reject_reason, received_at)
@@ -129,36 +98,34 @@ fn apply_op(
             now_ms
         ],
     )?;
-    if let OpOutcome::Conflict { conflicts } = &result.outcome {
-        for c in conflicts {
-            tx.execute(
-                "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    op.op_id,
-                    op.entity,
-                    op.row_id,
-                    c.field,
-                    serde_json::to_string(&c.kept).unwrap_or_default(),
-                    serde_json::to_string(&c.lost).unwrap_or_default(),
-                    now_ms
-                ],
-            )?;
-        }
+    for c in rules::conflicts_of(&result) {
+        tx.execute(
+            "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                op.op_id,
+                op.entity,
+                op.row_id,
+                c.field,
+                serde_json::to_string(&c.kept).unwrap_or_default(),
+                serde_json::to_string(&c.lost).unwrap_or_default(),
+                now_ms
+            ],
+        )?;
     }
     Ok(result)
 }
 
-/// A retried op's answer: its refusal again if it was refused (a laptop whose first answer was
-/// lost must still park it and undo it), else a duplicate; with the row's fields as they stand,
-/// if the device may see the row.
+/// A retried op's answer (see [`rules::replayed`]).
 fn duplicate(
     tx: &rusqlite::Transaction<'_>,
     device: &AuthenticatedDevice,
     op: &Op,
 ) -> StorageResult<OpResult> {
     let fields = match load_row(tx, op)? {
-        Some((row, scope)) if in_subtree(tx, &scope, device.unit.id)? => current_fields(&row, op),
+        Some((row, scope)) if in_subtree(tx, &scope, device.unit.id)? => {
+            rules::current_fields(&row, op)
+        }
         _ => BTreeMap::new(),
     };
     let refused: Option<(Option<String>, Option<String>)> = tx
@@ -169,21 +136,7 @@ fn duplicate(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    let outcome = match refused {
-        Some((code, reason)) => OpOutcome::Rejected {
-            code: code
-                .and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok())
-                .unwrap_or(RejectCode::Other),
-            reason: reason.unwrap_or_default(),
-        },
-        None => OpOutcome::Duplicate,
-    };
-    Ok(OpResult {
-        op_id: op.op_id.clone(),
-        device_seq: op.device_seq,
-        outcome,
-        fields,
-    })
+    Ok(rules::replayed(op, refused, fields))
 }
 
 /// Authority, kind and merge of a new op; writes the row and the change when it applies.
@@ -192,36 +145,23 @@ fn decide(
     device: &AuthenticatedDevice,
     op: &Op,
 ) -> StorageResult<OpResult> {
-    let Some(kind) = entity(&op.entity) else {
-        return Ok(rejected(
-            op,
-            RejectCode::UnknownEntity,
-            "Máy chủ không biết loại dữ liệu này; có thể cần cập nhật máy chủ.",
-        ));
+    let kind = match rules::known_entity(op) {
+        Ok(kind) => kind,
+        Err(refused) => return Ok(refused),
     };
     let existing = load_row(tx, op)?;
+    let in_scope = match &existing {
+        Some((_, scope)) => in_subtree(tx, scope, device.unit.id)?,
+        None => true,
+    };
+    let merged = match rules::decide(kind, op, existing.as_ref().map(|(row, _)| (row, in_scope))) {
+        Ok(merged) => merged,
+        Err(refused) => return Ok(refused),
+    };
     let scope = match &existing {
-        Some((_, scope)) => {
-            if !in_subtree(tx, scope, device.unit.id)? {
-                return Ok(rejected(
-                    op,
-                    RejectCode::OutsideScope,
-                    "Dữ liệu này thuộc đơn vị khác, máy này không được sửa.",
-                ));
-            }
-            scope.clone()
-        }
+        Some((_, scope)) => scope.clone(),
         None => device.unit.id.to_string(),
     };
-    if kind.insert_only && existing.is_some() {
-        return Ok(rejected(
-            op,
-            RejectCode::InsertOnly,
-            "Bản ghi lịch sử đã có thì không sửa được.",
-        ));
-    }
-    let merged = merge(existing.as_ref().map(|(row, _)| row), op);
-    let fields = merged.fields.clone();
     if !merged.unchanged {
         tx.execute(
             "INSERT INTO sync_rows (entity, row_id, scope_unit, state) VALUES (?1, ?2, ?3, ?4)
@@ -239,28 +179,12 @@ fn decide(
                 op.entity,
                 op.row_id,
                 scope,
-                serde_json::to_string(&fields).unwrap_or_default(),
+                serde_json::to_string(&merged.fields).unwrap_or_default(),
                 op.op_id
             ],
         )?;
     }
-    Ok(OpResult {
-        op_id: op.op_id.clone(),
-        device_seq: op.device_seq,
-        outcome: if merged.conflicts.is_empty() {
-            OpOutcome::Applied
-        } else {
-            OpOutcome::Conflict {
-                conflicts: merged.conflicts,
-            }
-        },
-        fields,
-    })
-}
-
-/// Whether an op format is one this server reads.
-pub fn format_accepted(format: i64) -> bool {
-    format == OP_FORMAT || format == OP_FORMAT_PREVIOUS
+    Ok(rules::merged_result(op, merged))
 }
 
 pub fn push(
@@ -318,14 +242,5 @@ pub fn pull(
         .collect::<rusqlite::Result<_>>()?
     };
     tx.commit()?;
-    let full = changes.len() as u32 == limit;
-    let next = match changes.last() {
-        Some(last) if full => last.version,
-        _ => head.max(cursor),
-    };
-    Ok(PullAnswer {
-        changes,
-        cursor: next,
-        more: full && next < head,
-    })
+    Ok(rules::page(changes, cursor, head, limit))
 }

@@ -1,0 +1,171 @@
+//! The rules of push and pull that do not depend on the database, shared by
+//! [`super::sqlite_sync`] and [`super::postgres_sync`]: what a retried op is answered, what a new
+//! op becomes (unknown entity, outside the device's subtree, insert-only, or merged with the
+//! shared `khuyenhoc_sync_protocol::merge`), how an outcome is recorded and read back, and how a
+//! page of changes ends. Each database module only reads and writes rows around these.
+
+use std::collections::BTreeMap;
+
+use khuyenhoc_sync_protocol::{
+    Change, Conflict, EntityKind, FieldState, MergeOutcome, Op, OpOutcome, OpResult, RejectCode,
+    RowState, entity, merge,
+};
+
+use super::{PullAnswer, StorageError, StorageResult};
+
+pub(super) fn rejected(op: &Op, code: RejectCode, reason: &str) -> OpResult {
+    OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome: OpOutcome::Rejected {
+            code,
+            reason: reason.to_owned(),
+        },
+        fields: BTreeMap::new(),
+    }
+}
+
+/// The op's fields as they now stand (what the device takes back).
+pub(super) fn current_fields(row: &RowState, op: &Op) -> BTreeMap<String, FieldState> {
+    op.fields
+        .keys()
+        .filter_map(|f| row.fields.get(f).map(|s| (f.clone(), s.clone())))
+        .collect()
+}
+
+/// A row's stored state (JSON `{"field": {"value", "version"}}`).
+pub(super) fn row_state(json: serde_json::Value) -> StorageResult<RowState> {
+    let fields: BTreeMap<String, FieldState> =
+        serde_json::from_value(json).map_err(|e| StorageError::Database(Box::new(e)))?;
+    Ok(RowState { fields })
+}
+
+/// What the op already stored under `(device_id, device_seq)` means: `Ok(true)` for the same
+/// op again (a duplicate), `Ok(false)` for a free sequence, an error for another op under it.
+pub(super) fn seen_under_sequence(op: &Op, seen: Option<&str>) -> StorageResult<bool> {
+    match seen {
+        Some(id) if id == op.op_id => Ok(true),
+        Some(_) => Err(StorageError::SequenceReused(op.device_seq)),
+        None => Ok(false),
+    }
+}
+
+/// How an op's result is kept in `ops_received`: outcome, reject code, reject reason.
+pub(super) fn recorded(result: &OpResult) -> (&'static str, Option<String>, Option<String>) {
+    match &result.outcome {
+        OpOutcome::Applied | OpOutcome::Duplicate => ("applied", None, None),
+        OpOutcome::Conflict { .. } => ("conflict", None, None),
+        OpOutcome::Rejected { code, reason } => (
+            "rejected",
+            serde_json::to_value(code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned)),
+            Some(reason.clone()),
+        ),
+    }
+}
+
+/// A retried op's answer: its refusal again if it was refused (`refused` holds the kept code
+/// and reason), else a duplicate; with `fields` as they stand if the device may see the row.
+pub(super) fn replayed(
+    op: &Op,
+    refused: Option<(Option<String>, Option<String>)>,
+    fields: BTreeMap<String, FieldState>,
+) -> OpResult {
+    let outcome = match refused {
+        Some((code, reason)) => OpOutcome::Rejected {
+            code: code
+                .and_then(|c| serde_json::from_value(serde_json::Value::String(c)).ok())
+                .unwrap_or(RejectCode::Other),
+            reason: reason.unwrap_or_default(),
+        },
+        None => OpOutcome::Duplicate,
+    };
+    OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome,
+        fields,
+    }
+}
+
+/// A new op's entity, or its refusal when the server does not know the entity.
+pub(super) fn known_entity(op: &Op) -> Result<&'static EntityKind, OpResult> {
+    entity(&op.entity).ok_or_else(|| {
+        rejected(
+            op,
+            RejectCode::UnknownEntity,
+            "Máy chủ không biết loại dữ liệu này; có thể cần cập nhật máy chủ.",
+        )
+    })
+}
+
+/// What a new op does to the row as it stands (`existing`: the row and whether it lies in the
+/// device's subtree): refused (outside the subtree, or a change to an insert-only row), or the
+/// merge to write.
+pub(super) fn decide(
+    kind: &EntityKind,
+    op: &Op,
+    existing: Option<(&RowState, bool)>,
+) -> Result<MergeOutcome, OpResult> {
+    if let Some((_, false)) = existing {
+        return Err(rejected(
+            op,
+            RejectCode::OutsideScope,
+            "Dữ liệu này thuộc đơn vị khác, máy này không được sửa.",
+        ));
+    }
+    if kind.insert_only && existing.is_some() {
+        return Err(rejected(
+            op,
+            RejectCode::InsertOnly,
+            "Bản ghi lịch sử đã có thì không sửa được.",
+        ));
+    }
+    Ok(merge(existing.map(|(row, _)| row), op))
+}
+
+/// The answer to an op whose merge was written.
+pub(super) fn merged_result(op: &Op, merged: MergeOutcome) -> OpResult {
+    OpResult {
+        op_id: op.op_id.clone(),
+        device_seq: op.device_seq,
+        outcome: if merged.conflicts.is_empty() {
+            OpOutcome::Applied
+        } else {
+            OpOutcome::Conflict {
+                conflicts: merged.conflicts,
+            }
+        },
+        fields: merged.fields,
+    }
+}
+
+/// The conflicts an op's result holds (to keep for review).
+pub(super) fn conflicts_of(result: &OpResult) -> &[Conflict] {
+    match &result.outcome {
+        OpOutcome::Conflict { conflicts } => conflicts,
+        _ => &[],
+    }
+}
+
+/// A page of at most `limit` changes read after `cursor`, up to `head` (the newest version
+/// visible when the page was read): where the next page starts and whether there is more.
+pub(super) fn page(changes: Vec<Change>, cursor: i64, head: i64, limit: u32) -> PullAnswer {
+    let full = changes.len() as u32 == limit;
+    let next = match changes.last() {
+        Some(last) if full => last.version,
+        _ => head.max(cursor),
+    };
+    PullAnswer {
+        changes,
+        cursor: next,
+        more: full && next < head,
+    }
+}
+
+/// Whether an op format is one this server reads.
+pub fn format_accepted(format: i64) -> bool {
+    format == khuyenhoc_sync_protocol::OP_FORMAT
+        || format == khuyenhoc_sync_protocol::OP_FORMAT_PREVIOUS
+}

@@ -1,0 +1,273 @@
+//! Test support, used by this crate's tests and the sync client's: a fresh, empty server
+//! database of either kind for one test, and [`crate::test_on_both_databases!`], which runs a
+//! test once on SQLite and once on PostgreSQL.
+//!
+//! SQLite: a file in a temporary folder. PostgreSQL: a new database `t_<uuid>` created through
+//! the admin URL in `KHUYENHOC_TEST_POSTGRES` (e.g. `postgres:///postgres?host=/tmp/pg&user=postgres`;
+//! `scripts/test` starts a throwaway cluster and sets it), dropped when the test ends. Without
+//! that variable the PostgreSQL variant fails when `CI` is set (it must never pass unseen in
+//! CI) and is skipped with a note otherwise.
+
+use std::path::PathBuf;
+
+use tokio_postgres::NoTls;
+use uuid::Uuid;
+
+use crate::config::Database;
+
+/// The environment variable holding the admin URL of the tests' PostgreSQL.
+pub const POSTGRES_ENV: &str = "KHUYENHOC_TEST_POSTGRES";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh server database for one test; removed when dropped.
+pub struct TestDatabase {
+    db: Database,
+    dir: tempfile::TempDir,
+    postgres: Option<Dropper>,
+}
+
+/// Drops a test's PostgreSQL database when the test ends.
+struct Dropper {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for Dropper {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Best effort, on a thread of its own: Drop cannot await, and may run inside a runtime.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let (client, conn) = tokio_postgres::connect(&admin_url, NoTls).await.ok()?;
+                let task = tokio::spawn(conn);
+                let _ = client.batch_execute(&sql).await;
+                drop(client);
+                let _ = task.await;
+                Some(())
+            })
+        })
+        .join();
+    }
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database_name(url: &str, name: &str) -> String {
+    let rest = url.find("://").map_or(0, |i| i + 3);
+    let path = url[rest..].find(['/', '?']).map_or(url.len(), |i| rest + i);
+    let query = url[path..].find('?').map_or(url.len(), |i| path + i);
+    format!("{}/{name}{}", &url[..path], &url[query..])
+}
+
+impl TestDatabase {
+    /// A new empty database of `backend`; `None` when PostgreSQL is not configured and this is
+    /// not CI (the caller skips the test).
+    ///
+    /// # Panics
+    /// When PostgreSQL is asked for in CI without `KHUYENHOC_TEST_POSTGRES`, or cannot be
+    /// reached.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        match backend {
+            Backend::Sqlite => Some(Self {
+                db: Database::Sqlite(dir.path().join("server.db")),
+                dir,
+                postgres: None,
+            }),
+            Backend::Postgres => {
+                let admin_url = match std::env::var(POSTGRES_ENV) {
+                    Ok(url) if !url.trim().is_empty() => url,
+                    _ if in_ci() => panic!(
+                        "{POSTGRES_ENV} is not set, and CI is: the PostgreSQL variant of this \
+                         test must run in CI. Run scripts/test (it starts a throwaway \
+                         PostgreSQL), or set {POSTGRES_ENV}=postgres://… (an admin connection)."
+                    ),
+                    _ => {
+                        eprintln!(
+                            "note: {POSTGRES_ENV} is not set: the PostgreSQL variant is skipped \
+                             (scripts/test starts a throwaway PostgreSQL)"
+                        );
+                        return None;
+                    }
+                };
+                let name = format!("t_{}", Uuid::now_v7().simple());
+                let (client, conn) = tokio_postgres::connect(&admin_url, NoTls)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!(
+                            "cannot connect to the tests' PostgreSQL ({}): {e}",
+                            crate::config::redact_url(&admin_url)
+                        )
+                    });
+                let task = tokio::spawn(conn);
+                client
+                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
+                drop(client);
+                let _ = task.await;
+                Some(Self {
+                    db: Database::Postgres(with_database_name(&admin_url, &name)),
+                    dir,
+                    postgres: Some(Dropper { admin_url, name }),
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Database::Sqlite(_) => Backend::Sqlite,
+            Database::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The database, as [`crate::ServerConfig::new`] takes it.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// The database as `--db` takes it: the file path or the URL (with any password).
+    pub fn arg(&self) -> String {
+        match &self.db {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// A temporary folder that lives as long as the database (for the test's other files).
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// The one number a query such as `SELECT count(*) FROM devices` answers, read straight
+    /// from the database (not through the server).
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        match &self.db {
+            Database::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).expect("open the test database");
+                c.query_row(sql, [], |r| r.get(0)).expect(sql)
+            }
+            Database::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, NoTls)
+                    .await
+                    .expect("connect to the test database");
+                let task = tokio::spawn(conn);
+                let v: i64 = client.query_one(sql, &[]).await.expect(sql).get(0);
+                drop(client);
+                let _ = task.await;
+                v
+            }
+        }
+    }
+
+    /// Everything the database holds, as bytes to search for secrets that must not be there:
+    /// the SQLite file and its WAL, or every PostgreSQL table as text (`bytea` in hex).
+    pub async fn dump(&self) -> Vec<u8> {
+        match &self.db {
+            Database::Sqlite(path) => {
+                let mut bytes = std::fs::read(path).expect("read the test database");
+                bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+                bytes
+            }
+            Database::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, NoTls)
+                    .await
+                    .expect("connect to the test database");
+                let task = tokio::spawn(conn);
+                let mut out = Vec::new();
+                let tables = client
+                    .query(
+                        "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+                        &[],
+                    )
+                    .await
+                    .expect("list the tables");
+                for t in tables {
+                    let name: String = t.get(0);
+                    let text: String = client
+                        .query_one(
+                            &format!(
+                                "SELECT coalesce(string_agg(t::text, E'\\n'), '') FROM \"{name}\" t"
+                            ),
+                            &[],
+                        )
+                        .await
+                        .expect("read a table")
+                        .get(0);
+                    out.extend(text.into_bytes());
+                }
+                drop(client);
+                let _ = task.await;
+                out
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL database now (it is dropped at the end of the test anyway).
+    pub fn close(mut self) {
+        self.postgres.take();
+    }
+}
+
+/// Runs each named `async fn name(db: TestDatabase)` twice, as the tests `name::sqlite` and
+/// `name::postgres`, each on a fresh database.
+#[macro_export]
+macro_rules! test_on_both_databases {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let db = $crate::testing::TestDatabase::new($crate::testing::Backend::Sqlite)
+                        .await
+                        .expect("a SQLite test database");
+                    super::$name(db).await;
+                }
+
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(db) =
+                        $crate::testing::TestDatabase::new($crate::testing::Backend::Postgres).await
+                    {
+                        super::$name(db).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_is_replaced() {
+        assert_eq!(
+            with_database_name("postgres:///postgres?host=/tmp/pg&user=postgres", "t_1"),
+            "postgres:///t_1?host=/tmp/pg&user=postgres"
+        );
+        assert_eq!(
+            with_database_name("postgres://u:p@localhost:5433/k", "t_1"),
+            "postgres://u:p@localhost:5433/t_1"
+        );
+        assert_eq!(
+            with_database_name("postgresql://localhost", "t_1"),
+            "postgresql://localhost/t_1"
+        );
+    }
+}
