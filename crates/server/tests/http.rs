@@ -16,9 +16,8 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
-#[tokio::test]
-async fn health_answers_with_epoch_and_version() {
-    let s = start_server().await;
+async fn health_answers_with_epoch_and_version(db: TestDatabase) {
+    let s = start_server(db).await;
     let resp = s.client.get(s.url("/health")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let header = resp.headers()["x-khuyenhoc-epoch"]
@@ -32,9 +31,8 @@ async fn health_answers_with_epoch_and_version() {
     assert_eq!(header, s.admin.epoch().to_string());
 }
 
-#[tokio::test]
-async fn the_openapi_document_lists_every_route() {
-    let s = start_server().await;
+async fn the_openapi_document_lists_every_route(db: TestDatabase) {
+    let s = start_server(db).await;
     let resp = s.client.get(s.url("/openapi.json")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let doc: Value = resp.json().await.unwrap();
@@ -58,9 +56,8 @@ async fn the_openapi_document_lists_every_route() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
 
-#[tokio::test]
-async fn unknown_routes_answer_json_404_with_the_epoch() {
-    let s = start_server().await;
+async fn unknown_routes_answer_json_404_with_the_epoch(db: TestDatabase) {
+    let s = start_server(db).await;
     let resp = s.client.get(s.url("/v1/nope")).send().await.unwrap();
     assert!(resp.headers().contains_key("x-khuyenhoc-epoch"));
     assert_error(resp, 404, "not_found").await;
@@ -77,9 +74,8 @@ async fn post_raw(s: &TestServer, body: Vec<u8>, gz: bool) -> reqwest::Response 
     req.body(body).send().await.unwrap()
 }
 
-#[tokio::test]
-async fn malformed_truncated_and_wrong_shaped_bodies_change_nothing() {
-    let s = start_server().await;
+async fn malformed_truncated_and_wrong_shaped_bodies_change_nothing(db: TestDatabase) {
+    let s = start_server(db).await;
     let code = s.commune_and_code().await;
     let good = serde_json::to_vec(&enroll_body(&code, Uuid::now_v7())).unwrap();
 
@@ -106,16 +102,15 @@ async fn malformed_truncated_and_wrong_shaped_bodies_change_nothing() {
         .await
         .unwrap();
     assert_error(text, 415, "unsupported_media_type").await;
-    assert_eq!(s.counts(), (0, 0));
+    assert_eq!(s.counts().await, (0, 0));
 
     // The same code still enrolls: none of the above spent it.
     assert_eq!(post_raw(&s, good, false).await.status(), 200);
-    assert_eq!(s.counts(), (1, 1));
+    assert_eq!(s.counts().await, (1, 1));
 }
 
-#[tokio::test]
-async fn a_body_cut_off_mid_way_changes_nothing() {
-    let s = start_server().await;
+async fn a_body_cut_off_mid_way_changes_nothing(db: TestDatabase) {
+    let s = start_server(db).await;
     let code = s.commune_and_code().await;
     let good = serde_json::to_vec(&enroll_body(&code, Uuid::now_v7())).unwrap();
     let addr = s.server.as_ref().unwrap().addr;
@@ -142,13 +137,12 @@ async fn a_body_cut_off_mid_way_changes_nothing() {
         answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
         "{answer}"
     );
-    assert_eq!(s.counts(), (0, 0));
+    assert_eq!(s.counts().await, (0, 0));
     assert_eq!(post_raw(&s, good, false).await.status(), 200);
 }
 
-#[tokio::test]
-async fn a_body_over_the_limit_is_413() {
-    let s = start_server_with(|c| c.body_limit = 4096).await;
+async fn a_body_over_the_limit_is_413(db: TestDatabase) {
+    let s = start_server_with(db, |c| c.body_limit = 4096).await;
     let code = s.commune_and_code().await;
     let mut body = enroll_body(&code, Uuid::now_v7());
     body["device_name"] = "x".repeat(8192).into();
@@ -163,15 +157,14 @@ async fn a_body_over_the_limit_is_413() {
     let packed = gzip(&bytes);
     assert!(packed.len() < 4096);
     assert_error(post_raw(&s, packed, true).await, 413, "payload_too_large").await;
-    assert_eq!(s.counts(), (0, 0));
+    assert_eq!(s.counts().await, (0, 0));
     // Under the limit is fine.
     let ok = serde_json::to_vec(&enroll_body(&code, Uuid::now_v7())).unwrap();
     assert_eq!(post_raw(&s, ok, false).await.status(), 200);
 }
 
-#[tokio::test]
-async fn gzip_request_bodies_are_accepted_and_answers_compressed() {
-    let s = start_server().await;
+async fn gzip_request_bodies_are_accepted_and_answers_compressed(db: TestDatabase) {
+    let s = start_server(db).await;
     let code = s.commune_and_code().await;
     let device = Uuid::now_v7();
     let bytes = serde_json::to_vec(&enroll_body(&code, device)).unwrap();
@@ -179,7 +172,7 @@ async fn gzip_request_bodies_are_accepted_and_answers_compressed() {
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["device_id"], device.to_string());
-    assert_eq!(s.counts(), (1, 1));
+    assert_eq!(s.counts().await, (1, 1));
 
     // Garbage announced as gzip is refused.
     let resp = post_raw(&s, b"not gzip at all".to_vec(), true).await;
@@ -203,9 +196,8 @@ async fn gzip_request_bodies_are_accepted_and_answers_compressed() {
     assert!(text.contains("/v1/enroll"));
 }
 
-#[tokio::test]
-async fn the_epoch_survives_a_restart_and_differs_on_a_new_file() {
-    let mut s = start_server().await;
+async fn the_epoch_survives_a_restart_and_differs_on_a_new_database(db: TestDatabase) {
+    let mut s = start_server(db).await;
     let code = s.commune_and_code().await;
     let body: Value = s
         .enroll(&enroll_body(&code, Uuid::now_v7()))
@@ -219,7 +211,7 @@ async fn the_epoch_survives_a_restart_and_differs_on_a_new_file() {
 
     let again = khuyenhoc_server::start(khuyenhoc_server::ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),
-        &s.db,
+        s.db.db().clone(),
     ))
     .await
     .unwrap();
@@ -235,7 +227,7 @@ async fn the_epoch_survives_a_restart_and_differs_on_a_new_file() {
     assert_eq!(resp.headers()["x-khuyenhoc-epoch"], first.to_string());
     again.shutdown().await.unwrap();
 
-    let other = start_server().await;
+    let other = start_server(TestDatabase::new(s.db.backend()).await.unwrap()).await;
     let other_epoch = other.server.as_ref().unwrap().epoch;
     assert_ne!(other_epoch, first);
     let health: Value = other
@@ -250,9 +242,8 @@ async fn the_epoch_survives_a_restart_and_differs_on_a_new_file() {
     assert_eq!(health["epoch"], other_epoch.to_string());
 }
 
-#[tokio::test]
-async fn zstd_request_bodies_are_accepted() {
-    let s = start_server().await;
+async fn zstd_request_bodies_are_accepted(db: TestDatabase) {
+    let s = start_server(db).await;
     let code = s.commune_and_code().await;
     let bytes = serde_json::to_vec(&enroll_body(&code, Uuid::now_v7())).unwrap();
     let resp = s
@@ -265,5 +256,17 @@ async fn zstd_request_bodies_are_accepted() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(s.counts(), (1, 1));
+    assert_eq!(s.counts().await, (1, 1));
 }
+
+test_on_both_databases!(
+    health_answers_with_epoch_and_version,
+    the_openapi_document_lists_every_route,
+    unknown_routes_answer_json_404_with_the_epoch,
+    malformed_truncated_and_wrong_shaped_bodies_change_nothing,
+    a_body_cut_off_mid_way_changes_nothing,
+    a_body_over_the_limit_is_413,
+    gzip_request_bodies_are_accepted_and_answers_compressed,
+    the_epoch_survives_a_restart_and_differs_on_a_new_database,
+    zstd_request_bodies_are_accepted,
+);

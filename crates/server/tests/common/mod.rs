@@ -1,12 +1,15 @@
-//! A real server on 127.0.0.1:0 over a real SQLite file in a temporary folder.
+//! A real server on 127.0.0.1:0 over a fresh database of either kind (see
+//! `khuyenhoc_server::testing`).
 #![allow(dead_code)]
-
-use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jiff::SignedDuration;
 use khuyenhoc_server::admin::Admin;
+#[allow(unused_imports)]
+pub use khuyenhoc_server::test_on_both_databases;
+#[allow(unused_imports)]
+pub use khuyenhoc_server::testing::{Backend, TestDatabase};
 use khuyenhoc_server::{RunningServer, ServerConfig, start};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -15,29 +18,28 @@ pub struct TestServer {
     pub server: Option<RunningServer>,
     pub admin: Admin,
     pub base: String,
-    pub db: PathBuf,
     pub client: reqwest::Client,
-    pub _dir: tempfile::TempDir,
+    pub db: TestDatabase,
 }
 
-pub async fn start_server() -> TestServer {
-    start_server_with(|_| {}).await
+pub async fn start_server(db: TestDatabase) -> TestServer {
+    start_server_with(db, |_| {}).await
 }
 
-pub async fn start_server_with(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db);
+pub async fn start_server_with(
+    db: TestDatabase,
+    tweak: impl FnOnce(&mut ServerConfig),
+) -> TestServer {
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), db.db().clone());
     tweak(&mut config);
     let server = start(config).await.unwrap();
-    let admin = Admin::open_sqlite(&db).await.unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     TestServer {
         base: format!("http://{}", server.addr),
         server: Some(server),
         admin,
-        db,
         client: reqwest::Client::new(),
-        _dir: dir,
+        db,
     }
 }
 
@@ -84,29 +86,19 @@ impl TestServer {
             .unwrap()
     }
 
-    /// (devices, used codes) read straight from the database file.
-    pub fn counts(&self) -> (i64, i64) {
-        counts(&self.db)
+    /// (devices, used codes) read straight from the database.
+    pub async fn counts(&self) -> (i64, i64) {
+        (
+            self.db.scalar("SELECT count(*) FROM devices").await,
+            self.db
+                .scalar("SELECT count(*) FROM enrollment_codes WHERE used_at IS NOT NULL")
+                .await,
+        )
     }
 
     pub async fn stop(&mut self) {
         self.server.take().unwrap().shutdown().await.unwrap();
     }
-}
-
-pub fn counts(db: &Path) -> (i64, i64) {
-    let c = rusqlite::Connection::open(db).unwrap();
-    let devices = c
-        .query_row("SELECT count(*) FROM devices", [], |r| r.get(0))
-        .unwrap();
-    let used = c
-        .query_row(
-            "SELECT count(*) FROM enrollment_codes WHERE used_at IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    (devices, used)
 }
 
 pub fn public_key() -> String {
