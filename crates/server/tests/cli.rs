@@ -4,7 +4,6 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
@@ -14,7 +13,7 @@ use uuid::Uuid;
 
 const BIN: &str = env!("CARGO_BIN_EXE_khuyenhoc-server");
 
-fn admin(db: &Path, args: &[&str]) -> Output {
+fn admin(db: &str, args: &[&str]) -> Output {
     Command::new(BIN)
         .arg("admin")
         .arg("--db")
@@ -34,16 +33,15 @@ fn ok(out: Output) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[tokio::test]
-async fn admin_commands_end_to_end() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
+async fn admin_commands_end_to_end(database: TestDatabase) {
+    let db = database.arg();
+    let db = db.as_str();
     ok(admin(
-        &db,
+        db,
         &["unit", "add", "--code", "01", "--name", "Tỉnh Thử"],
     ));
     ok(admin(
-        &db,
+        db,
         &[
             "unit",
             "add",
@@ -57,13 +55,13 @@ async fn admin_commands_end_to_end() {
     ));
     // A duplicate code and an unknown parent fail, with a message and no change.
     assert!(
-        !admin(&db, &["unit", "add", "--code", "01", "--name", "Lại"])
+        !admin(db, &["unit", "add", "--code", "01", "--name", "Lại"])
             .status
             .success()
     );
     assert!(
         !admin(
-            &db,
+            db,
             &[
                 "unit",
                 "add",
@@ -78,12 +76,12 @@ async fn admin_commands_end_to_end() {
         .status
         .success()
     );
-    let units = ok(admin(&db, &["unit", "list"]));
+    let units = ok(admin(db, &["unit", "list"]));
     let lines: Vec<&str> = units.lines().collect();
     assert_eq!(lines, ["01\tTỉnh Thử\t-", "26734\tXã Tân Hòa\t01"]);
 
     let out = admin(
-        &db,
+        db,
         &[
             "code",
             "create",
@@ -98,13 +96,13 @@ async fn admin_commands_end_to_end() {
     assert_eq!(code.len(), 14, "{code}");
     assert!(stderr.contains("Xã Tân Hòa"), "{stderr}");
     assert!(
-        !admin(&db, &["code", "create", "--unit-code", "nope"])
+        !admin(db, &["code", "create", "--unit-code", "nope"])
             .status
             .success()
     );
     assert!(
         !admin(
-            &db,
+            db,
             &[
                 "code",
                 "create",
@@ -118,8 +116,8 @@ async fn admin_commands_end_to_end() {
         .success()
     );
 
-    // Enroll against a server on the same file, with the printed code.
-    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
+    // Enroll against a server on the same database, with the printed code.
+    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), db))
         .await
         .unwrap();
     let base = format!("http://{}", server.addr);
@@ -136,12 +134,12 @@ async fn admin_commands_end_to_end() {
     assert_eq!(body["unit"]["org_code"], "26734");
     let token = body["token"].as_str().unwrap().to_owned();
 
-    let devices = ok(admin(&db, &["device", "list"]));
+    let devices = ok(admin(db, &["device", "list"]));
     assert!(devices.contains(&device.to_string()), "{devices}");
     assert!(devices.trim_end().ends_with("active"), "{devices}");
 
     // Revoked from the command line while the server runs: the token stops working at once.
-    ok(admin(&db, &["device", "revoke", &device.to_string()]));
+    ok(admin(db, &["device", "revoke", &device.to_string()]));
     let resp = client
         .get(format!("{base}/v1/whoami"))
         .bearer_auth(&token)
@@ -149,20 +147,22 @@ async fn admin_commands_end_to_end() {
         .await
         .unwrap();
     assert_error(resp, 401, "unauthorized").await;
-    assert!(ok(admin(&db, &["device", "list"])).contains("revoked"));
+    assert!(ok(admin(db, &["device", "list"])).contains("revoked"));
     assert!(
-        !admin(&db, &["device", "revoke", &Uuid::now_v7().to_string()])
+        !admin(db, &["device", "revoke", &Uuid::now_v7().to_string()])
             .status
             .success()
     );
     server.shutdown().await.unwrap();
 }
 
-#[tokio::test]
-async fn serve_creates_its_database_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("fresh").with_extension("db");
-    assert!(!db.exists());
+async fn serve_creates_its_database_and_stops_on_sigterm(database: TestDatabase) {
+    let file = database.dir().join("fresh").with_extension("db");
+    let db = match database.backend() {
+        Backend::Sqlite => file.display().to_string(),
+        Backend::Postgres => database.arg(),
+    };
+    assert!(!file.exists());
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(&db)
@@ -191,7 +191,7 @@ async fn serve_creates_its_database_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(health["status"], "ok");
-    assert!(db.exists());
+    assert_eq!(file.exists(), database.backend() == Backend::Sqlite);
     let secret = "dGhpcy1pcy1hLXNlY3JldC10b2tlbi1mb3ItdGVzdA";
     let resp = reqwest::Client::new()
         .get(format!("http://{addr}/v1/whoami"))
@@ -219,9 +219,42 @@ async fn serve_creates_its_database_and_stops_on_sigterm() {
     );
     assert!(!all.contains(secret), "{all}");
 
-    // The same file keeps its epoch when opened again.
-    let again = khuyenhoc_server::admin::Admin::open_sqlite(&db)
-        .await
-        .unwrap();
+    // The same database keeps its epoch when opened again.
+    let again = khuyenhoc_server::admin::Admin::open(&db).await.unwrap();
     assert_eq!(again.epoch().to_string(), health["epoch"]);
+}
+
+test_on_both_databases!(
+    admin_commands_end_to_end,
+    serve_creates_its_database_and_stops_on_sigterm,
+);
+
+/// A PostgreSQL that cannot be reached is said so in plain English, with no password shown.
+#[test]
+fn an_unreachable_postgres_is_a_clear_error() {
+    let out = admin(
+        "postgres://khuyenhoc:s3cret@127.0.0.1:1/khuyenhoc",
+        &["unit", "list"],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "cannot connect to the database postgres://khuyenhoc:***@127.0.0.1:1/khuyenhoc"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg("postgres://khuyenhoc:s3cret@127.0.0.1:1/khuyenhoc")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot connect to the database"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
 }

@@ -1,0 +1,289 @@
+//! Push and pull under load, on SQLite and on PostgreSQL: versions become visible in order
+//! while many devices push at once (a continuous puller never skips one and ends with every
+//! change exactly once), and two servers over one database act as one (push to one, pull from
+//! the other).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::*;
+use jiff::{SignedDuration, Timestamp};
+use khuyenhoc_server::storage::{
+    self, AuthenticatedDevice, Enrollment, NewEnrollmentCode, ServerStorage,
+};
+use khuyenhoc_server::{ServerConfig, start};
+use khuyenhoc_sync_protocol::{
+    OP_FORMAT, Op, OpField, OpOutcome, PullPage, PullRequest, PushRequest, PushResponse,
+};
+use uuid::Uuid;
+
+/// A new member row created by `device` under sequence `seq`.
+fn new_member(device: Uuid, seq: i64) -> Op {
+    let op_id = Uuid::now_v7();
+    Op {
+        op_id: op_id.to_string(),
+        device_id: device.to_string(),
+        device_seq: seq,
+        op_format: OP_FORMAT,
+        entity: "member".into(),
+        row_id: Uuid::now_v7().to_string(),
+        intent: "member.add".into(),
+        fields: BTreeMap::from([(
+            "full_name".to_owned(),
+            OpField {
+                value: format!("Hội viên {seq}").into(),
+                base: None,
+            },
+        )]),
+        author: "lan".into(),
+        version: format!("{:020}-{device}", Timestamp::now().as_nanosecond()),
+    }
+}
+
+/// Enrolls a device in the unit `unit_code` straight through the storage.
+async fn device_in(s: &Arc<dyn ServerStorage>, unit_code: &str) -> AuthenticatedDevice {
+    let unit = s.unit_by_code(unit_code).await.unwrap().unwrap();
+    let code_hash: [u8; 32] = *Uuid::now_v7().as_bytes().repeat(2).first_chunk().unwrap();
+    let now = Timestamp::now();
+    s.create_enrollment_code(NewEnrollmentCode {
+        code_hash,
+        unit_id: unit.id,
+        created_at: now,
+        expires_at: now + SignedDuration::from_hours(1),
+    })
+    .await
+    .unwrap();
+    let device_id = Uuid::now_v7();
+    let unit = s
+        .enroll(Enrollment {
+            code_hash,
+            device_id,
+            device_name: format!("Laptop {device_id}"),
+            public_key: [7; 32],
+            token_hash: *Uuid::now_v7().as_bytes().repeat(2).first_chunk().unwrap(),
+            now,
+        })
+        .await
+        .unwrap();
+    AuthenticatedDevice {
+        device_id,
+        device_name: format!("Laptop {device_id}"),
+        unit,
+    }
+}
+
+const PUSHERS: usize = 4;
+const PUSHES_EACH: i64 = 40;
+
+async fn versions_are_seen_in_order_while_many_devices_push(db: TestDatabase) {
+    let s = storage::open(db.db()).await.unwrap();
+    s.add_unit(storage::NewOrgUnit {
+        org_code: "45".into(),
+        name: "Tỉnh Quảng Trị".into(),
+        parent_code: None,
+    })
+    .await
+    .unwrap();
+    s.add_unit(storage::NewOrgUnit {
+        org_code: "26734".into(),
+        name: "Xã Tân Hòa".into(),
+        parent_code: Some("45".into()),
+    })
+    .await
+    .unwrap();
+    let reader = device_in(&s, "45").await;
+
+    // Several devices, many small pushes each (1 to 3 ops), all at once.
+    let mut pushers = Vec::new();
+    for _ in 0..PUSHERS {
+        let device = device_in(&s, "26734").await;
+        let s = Arc::clone(&s);
+        pushers.push(tokio::spawn(async move {
+            let mut rows = Vec::new();
+            let mut seq = 0;
+            for push in 0..PUSHES_EACH {
+                let ops: Vec<Op> = (0..=push % 3)
+                    .map(|_| {
+                        seq += 1;
+                        new_member(device.device_id, seq)
+                    })
+                    .collect();
+                rows.extend(ops.iter().map(|op| op.row_id.clone()));
+                let answer = s.push(device.clone(), ops, Timestamp::now()).await.unwrap();
+                assert!(
+                    answer
+                        .results
+                        .iter()
+                        .all(|r| r.outcome == OpOutcome::Applied)
+                );
+                assert_eq!(answer.high_water, seq);
+            }
+            rows
+        }));
+    }
+
+    // A puller reading small pages the whole time, as a laptop of the province would.
+    let done = Arc::new(AtomicBool::new(false));
+    let puller = {
+        let s = Arc::clone(&s);
+        let done = Arc::clone(&done);
+        tokio::spawn(async move {
+            let mut cursor = 0;
+            let mut seen = Vec::new();
+            let mut pulls = 0;
+            loop {
+                // Read before the pull: once every push has ended, the next pull sees them all.
+                let finished = done.load(Ordering::SeqCst);
+                let page = s.pull(reader.clone(), cursor, 7).await.unwrap();
+                pulls += 1;
+                let mut last = cursor;
+                for change in &page.changes {
+                    assert!(
+                        change.version > last,
+                        "versions out of order: {} after {last}",
+                        change.version
+                    );
+                    last = change.version;
+                    seen.push(change.row_id.clone());
+                }
+                assert!(page.cursor >= cursor, "the cursor went back");
+                cursor = page.cursor;
+                if finished && !page.more {
+                    break (seen, pulls);
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+
+    let mut pushed = Vec::new();
+    for p in pushers {
+        pushed.extend(p.await.unwrap());
+    }
+    done.store(true, Ordering::SeqCst);
+    let (seen, pulls) = puller.await.unwrap();
+
+    let expected = PUSHERS * (PUSHES_EACH as usize / 3 * 6 + [0, 1, 3][PUSHES_EACH as usize % 3]);
+    assert_eq!(pushed.len(), expected);
+    assert!(pulls > 1, "the puller ran alongside the pushes");
+    assert_eq!(
+        seen.len(),
+        pushed.len(),
+        "a change was skipped or seen twice"
+    );
+    let seen_set: BTreeSet<_> = seen.iter().collect();
+    assert_eq!(seen_set.len(), seen.len(), "a change was seen twice");
+    assert_eq!(
+        seen_set,
+        pushed.iter().collect(),
+        "the puller missed changes"
+    );
+}
+
+async fn two_servers_over_one_database_act_as_one(db: TestDatabase) {
+    let a = start_server(db).await;
+    let b = start(ServerConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        a.db.db().clone(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        b.epoch,
+        a.server.as_ref().unwrap().epoch,
+        "one database, one epoch"
+    );
+    let b_url = format!("http://{}", b.addr);
+
+    // Enrolled through A, known to B.
+    let code = a.commune_and_code().await;
+    let device = Uuid::now_v7();
+    let enrolled: serde_json::Value = a
+        .enroll(&enroll_body(&code, device))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = enrolled["token"].as_str().unwrap().to_owned();
+    let me = a
+        .client
+        .get(format!("{b_url}/v1/whoami"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    // Pushed to A, pulled from B.
+    let ops: Vec<Op> = (1..=3).map(|seq| new_member(device, seq)).collect();
+    let pushed: PushResponse = a
+        .client
+        .post(a.url("/v1/push"))
+        .bearer_auth(&token)
+        .json(&PushRequest {
+            op_format: OP_FORMAT,
+            device_id: device.to_string(),
+            ops: ops.clone(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pushed.high_water, 3);
+    let page: PullPage = a
+        .client
+        .post(format!("{b_url}/v1/pull"))
+        .bearer_auth(&token)
+        .json(&PullRequest {
+            op_format: OP_FORMAT,
+            cursor: 0,
+            limit: 100,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows: Vec<_> = page.changes.iter().map(|c| c.row_id.clone()).collect();
+    assert_eq!(
+        rows,
+        ops.iter().map(|o| o.row_id.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(page.epoch, pushed.epoch);
+
+    // The same push retried through B is a duplicate, not a second copy.
+    let again: PushResponse = a
+        .client
+        .post(format!("{b_url}/v1/push"))
+        .bearer_auth(&token)
+        .json(&PushRequest {
+            op_format: OP_FORMAT,
+            device_id: device.to_string(),
+            ops,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        again
+            .results
+            .iter()
+            .all(|r| r.outcome == OpOutcome::Duplicate)
+    );
+    assert_eq!(a.db.scalar("SELECT count(*) FROM changes").await, 3);
+    b.shutdown().await.unwrap();
+}
+
+test_on_both_databases!(
+    versions_are_seen_in_order_while_many_devices_push,
+    two_servers_over_one_database_act_as_one,
+);
