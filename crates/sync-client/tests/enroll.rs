@@ -1,36 +1,39 @@
-//! Enrollment end to end: the real server in-process on 127.0.0.1:0 over a temporary SQLite
-//! file, the real client over HTTP, a real laptop database.
+//! Enrollment end to end: the real server in-process on 127.0.0.1:0 over a fresh database (a
+//! SQLite file, and again PostgreSQL), the real client over HTTP, a real laptop database.
 
 use std::sync::Mutex;
 
 use jiff::SignedDuration;
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::test_on_both_databases;
+use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_store::{OpenOptions, Store};
 use khuyenhoc_sync_client::{Connection, ServerAddress, SyncError, enroll};
 
 struct Setup {
-    _dir: tempfile::TempDir,
+    _db: TestDatabase,
     server: khuyenhoc_server::RunningServer,
     admin: Admin,
     laptop: Mutex<Store>,
 }
 
-async fn setup() -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
-        .await
-        .unwrap();
-    let admin = Admin::open_sqlite(&db).await.unwrap();
+async fn setup(db: TestDatabase) -> Setup {
+    let server = start(ServerConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        db.db().clone(),
+    ))
+    .await
+    .unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
     admin
         .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
         .await
         .unwrap();
-    let laptop = Store::open(dir.path().join("laptop.db"), OpenOptions::default()).unwrap();
+    let laptop = Store::open(db.dir().join("laptop.db"), OpenOptions::default()).unwrap();
     Setup {
-        _dir: dir,
+        _db: db,
         server,
         admin,
         laptop: Mutex::new(laptop),
@@ -51,9 +54,8 @@ impl Setup {
     }
 }
 
-#[tokio::test]
-async fn a_laptop_enrolls_keeps_its_token_and_is_known_by_it() {
-    let s = setup().await;
+async fn a_laptop_enrolls_keeps_its_token_and_is_known_by_it(db: TestDatabase) {
+    let s = setup(db).await;
     let code = s.code().await;
     // Typed as an officer might: lower case, spaces around.
     let answer = enroll(
@@ -88,9 +90,8 @@ async fn a_laptop_enrolls_keeps_its_token_and_is_known_by_it() {
     assert_eq!(who["device_id"], device.as_str());
 }
 
-#[tokio::test]
-async fn a_used_code_is_refused_with_the_servers_message_and_nothing_is_kept() {
-    let s = setup().await;
+async fn a_used_code_is_refused_with_the_servers_message_and_nothing_is_kept(db: TestDatabase) {
+    let s = setup(db).await;
     let code = s.code().await;
     enroll(&s.laptop, s.address(), &code, "Máy 1")
         .await
@@ -113,15 +114,14 @@ async fn a_used_code_is_refused_with_the_servers_message_and_nothing_is_kept() {
     assert!(second.lock().unwrap().enrollment().unwrap().is_none());
 }
 
-#[tokio::test]
-async fn no_server_listening_is_a_transient_error() {
+async fn no_server_listening_is_a_transient_error(db: TestDatabase) {
     // A port that was free a moment ago: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let s = setup().await;
+    let s = setup(db).await;
     let address = ServerAddress::parse(&format!("http://127.0.0.1:{port}"), false).unwrap();
     let err = enroll(&s.laptop, address, "AAAA-BBBB-CCCC", "Máy 1")
         .await
@@ -130,3 +130,9 @@ async fn no_server_listening_is_a_transient_error() {
     assert!(err.is_transient());
     assert!(s.laptop.lock().unwrap().enrollment().unwrap().is_none());
 }
+
+test_on_both_databases!(
+    a_laptop_enrolls_keeps_its_token_and_is_known_by_it,
+    a_used_code_is_refused_with_the_servers_message_and_nothing_is_kept,
+    no_server_listening_is_a_transient_error,
+);

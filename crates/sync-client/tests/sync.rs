@@ -1,4 +1,5 @@
-//! Sync end to end: the real server in-process on 127.0.0.1:0 (its own SQLite file), real
+//! Sync end to end: the real server in-process on 127.0.0.1:0 (on a fresh SQLite file, and
+//! again on a fresh PostgreSQL database), real
 //! laptops' databases, the real client over HTTP. Two laptops of one commune share their work;
 //! concurrent edits of one field end the same everywhere with the losing value kept as a
 //! conflict; a laptop of another commune neither sees nor changes the first commune's rows; a
@@ -10,29 +11,32 @@ use jiff::SignedDuration;
 use khuyenhoc_domain::MemberInput;
 use khuyenhoc_domain::org::OrgUnitInput;
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::test_on_both_databases;
+use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{RunningServer, ServerConfig, start};
 use khuyenhoc_store::{OpenOptions, Store};
 use khuyenhoc_sync_client::{Connection, ServerAddress, SyncError, enroll, sync_once};
 use khuyenhoc_sync_protocol::{OP_FORMAT, OpOutcome, PushRequest, RejectCode};
 
 struct World {
-    dir: tempfile::TempDir,
+    db: TestDatabase,
     server: RunningServer,
     admin: Admin,
 }
 
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
-        .await
-        .unwrap();
-    let admin = Admin::open_sqlite(&db).await.unwrap();
+async fn world(db: TestDatabase) -> World {
+    let server = start(ServerConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        db.db().clone(),
+    ))
+    .await
+    .unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
     for (code, name) in [("26734", "Xã Tân Hòa"), ("26737", "Xã Tân Lập")] {
         admin.add_unit(code, name, Some("45")).await.unwrap();
     }
-    World { dir, server, admin }
+    World { db, server, admin }
 }
 
 impl World {
@@ -43,7 +47,7 @@ impl World {
     /// A new laptop enrolled in the commune `code`; returns it and its connection.
     async fn laptop(&self, name: &str, code: &str) -> (Mutex<Store>, Connection) {
         let store = Store::open(
-            self.dir.path().join(format!("{name}.db")),
+            self.db.dir().join(format!("{name}.db")),
             OpenOptions {
                 author: name.into(),
                 ..Default::default()
@@ -120,9 +124,10 @@ fn set_phone(store: &Mutex<Store>, id: &uuid::Uuid, phone: &str) {
     s.update_member(id, &input, None).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict() {
-    let w = world().await;
+async fn two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict(
+    db: TestDatabase,
+) {
+    let w = world(db).await;
     let (a, conn_a) = w.laptop("lan", "26734").await;
     let (b, conn_b) = w.laptop("binh", "26734").await;
     let (_, ids) = register(&a, &["Nguyễn Văn An", "Lê Đức Anh", "Trần Thị Bình"]);
@@ -177,9 +182,8 @@ async fn two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflic
     assert_eq!((idle.pushed, idle.pulled), (0, 0));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_commune_neither_sees_nor_changes_the_rows() {
-    let w = world().await;
+async fn another_commune_neither_sees_nor_changes_the_rows(db: TestDatabase) {
+    let w = world(db).await;
     let (a, conn_a) = w.laptop("lan", "26734").await;
     let (c, conn_c) = w.laptop("cuong", "26737").await;
     let (_, ids) = register(&a, &["Nguyễn Văn An"]);
@@ -232,9 +236,8 @@ async fn another_commune_neither_sees_nor_changes_the_rows() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused() {
-    let w = world().await;
+async fn a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused(db: TestDatabase) {
+    let w = world(db).await;
     let (a, conn_a) = w.laptop("lan", "26734").await;
     register(&a, &["Nguyễn Văn An"]);
     let ops = a.lock().unwrap().next_push(100).unwrap();
@@ -293,3 +296,9 @@ async fn a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused()
     );
     assert!(!err.is_transient());
 }
+
+test_on_both_databases!(
+    two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict,
+    another_commune_neither_sees_nor_changes_the_rows,
+    a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused,
+);
