@@ -183,6 +183,26 @@ async fn versions_are_seen_in_order_while_many_devices_push(db: TestDatabase) {
     );
 }
 
+/// POSTs `body` as the device with `token` to the server at `base`; the answer must be 200.
+async fn post<T: serde::de::DeserializeOwned>(
+    s: &TestServer,
+    base: &str,
+    path: &str,
+    token: &str,
+    body: &impl serde::Serialize,
+) -> T {
+    let resp = s
+        .client
+        .post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{path}");
+    resp.json().await.unwrap()
+}
+
 async fn two_servers_over_one_database_act_as_one(db: TestDatabase) {
     let a = start_server(db).await;
     let b = start(ServerConfig::new(
@@ -219,37 +239,19 @@ async fn two_servers_over_one_database_act_as_one(db: TestDatabase) {
 
     // Pushed to A, pulled from B.
     let ops: Vec<Op> = (1..=3).map(|seq| new_member(device, seq)).collect();
-    let pushed: PushResponse = a
-        .client
-        .post(a.url("/v1/push"))
-        .bearer_auth(&token)
-        .json(&PushRequest {
-            op_format: OP_FORMAT,
-            device_id: device.to_string(),
-            ops: ops.clone(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let push = PushRequest {
+        op_format: OP_FORMAT,
+        device_id: device.to_string(),
+        ops: ops.clone(),
+    };
+    let pushed: PushResponse = post(&a, &a.base, "/v1/push", &token, &push).await;
     assert_eq!(pushed.high_water, 3);
-    let page: PullPage = a
-        .client
-        .post(format!("{b_url}/v1/pull"))
-        .bearer_auth(&token)
-        .json(&PullRequest {
-            op_format: OP_FORMAT,
-            cursor: 0,
-            limit: 100,
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pull = PullRequest {
+        op_format: OP_FORMAT,
+        cursor: 0,
+        limit: 100,
+    };
+    let page: PullPage = post(&a, &b_url, "/v1/pull", &token, &pull).await;
     let rows: Vec<_> = page.changes.iter().map(|c| c.row_id.clone()).collect();
     assert_eq!(
         rows,
@@ -258,21 +260,7 @@ async fn two_servers_over_one_database_act_as_one(db: TestDatabase) {
     assert_eq!(page.epoch, pushed.epoch);
 
     // The same push retried through B is a duplicate, not a second copy.
-    let again: PushResponse = a
-        .client
-        .post(format!("{b_url}/v1/push"))
-        .bearer_auth(&token)
-        .json(&PushRequest {
-            op_format: OP_FORMAT,
-            device_id: device.to_string(),
-            ops,
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: PushResponse = post(&a, &b_url, "/v1/push", &token, &push).await;
     assert!(
         again
             .results
