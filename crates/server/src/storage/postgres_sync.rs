@@ -36,6 +36,12 @@ use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageResult};
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
+/// The statement for `sql`, prepared once per connection (a push runs a handful of statements
+/// per op: preparing each every time would double the round trips).
+async fn stmt(tx: &Tx<'_>, sql: &str) -> StorageResult<tokio_postgres::Statement> {
+    Ok(tx.prepare_cached(sql).await?)
+}
+
 /// The advisory lock key every push takes before it reads or writes ("KHSV", 2).
 pub const PUSH_LOCK: i64 = 0x4B48_5356_0000_0002;
 
@@ -46,7 +52,11 @@ const SUBTREE: &str = "WITH RECURSIVE subtree(id) AS (
 async fn load_row(tx: &Tx<'_>, op: &Op) -> StorageResult<Option<(RowState, Uuid)>> {
     let row = tx
         .query_opt(
-            "SELECT state, scope_unit FROM sync_rows WHERE entity = $1 AND row_id = $2",
+            &stmt(
+                tx,
+                "SELECT state, scope_unit FROM sync_rows WHERE entity = $1 AND row_id = $2",
+            )
+            .await?,
             &[&op.entity, &op.row_id],
         )
         .await?;
@@ -57,7 +67,11 @@ async fn load_row(tx: &Tx<'_>, op: &Op) -> StorageResult<Option<(RowState, Uuid)
 async fn in_subtree(tx: &Tx<'_>, unit: Uuid, root: Uuid) -> StorageResult<bool> {
     Ok(tx
         .query_one(
-            &format!("{SUBTREE} SELECT EXISTS (SELECT 1 FROM subtree WHERE id = $2)"),
+            &stmt(
+                tx,
+                &format!("{SUBTREE} SELECT EXISTS (SELECT 1 FROM subtree WHERE id = $2)"),
+            )
+            .await?,
             &[&root, &unit],
         )
         .await?
@@ -74,7 +88,11 @@ async fn apply_op(
     // Exactly once: the same op again is a duplicate; another op under its sequence is refused.
     let seen: Option<String> = tx
         .query_opt(
-            "SELECT op_id FROM ops_received WHERE device_id = $1 AND device_seq = $2",
+            &stmt(
+                tx,
+                "SELECT op_id FROM ops_received WHERE device_id = $1 AND device_seq = $2",
+            )
+            .await?,
             &[&device.device_id, &op.device_seq],
         )
         .await?
@@ -85,7 +103,11 @@ async fn apply_op(
     // The same op renumbered by a copy of the laptop's file (a new device identity).
     let known: bool = tx
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM ops_received WHERE op_id = $1)",
+            &stmt(
+                tx,
+                "SELECT EXISTS (SELECT 1 FROM ops_received WHERE op_id = $1)",
+            )
+            .await?,
             &[&op.op_id],
         )
         .await?
@@ -97,9 +119,9 @@ async fn apply_op(
     let result = decide(tx, device, op).await?;
     let (outcome, code, reason) = rules::recorded(&result);
     tx.execute(
-        "INSERT INTO ops_received
+            &stmt(tx, "INSERT INTO ops_received
              (device_id, device_seq, op_id, entity, row_id, outcome, reject_code, reject_reason, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)").await?,
         &[
             &device.device_id,
             &op.device_seq,
@@ -115,8 +137,12 @@ async fn apply_op(
     .await?;
     for c in rules::conflicts_of(&result) {
         tx.execute(
-            "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
+            &stmt(
+                tx,
+                "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .await?,
             &[
                 &op.op_id,
                 &op.entity,
@@ -142,8 +168,12 @@ async fn duplicate(tx: &Tx<'_>, device: &AuthenticatedDevice, op: &Op) -> Storag
     };
     let refused = tx
         .query_opt(
-            "SELECT reject_code, reject_reason FROM ops_received
+            &stmt(
+                tx,
+                "SELECT reject_code, reject_reason FROM ops_received
              WHERE op_id = $1 AND outcome = 'rejected'",
+            )
+            .await?,
             &[&op.op_id],
         )
         .await?
@@ -169,14 +199,22 @@ async fn decide(tx: &Tx<'_>, device: &AuthenticatedDevice, op: &Op) -> StorageRe
     let scope = existing.map_or(device.unit.id, |(_, scope)| scope);
     if !merged.unchanged {
         tx.execute(
-            "INSERT INTO sync_rows (entity, row_id, scope_unit, state) VALUES ($1, $2, $3, $4)
+            &stmt(
+                tx,
+                "INSERT INTO sync_rows (entity, row_id, scope_unit, state) VALUES ($1, $2, $3, $4)
              ON CONFLICT (entity, row_id) DO UPDATE SET state = excluded.state",
+            )
+            .await?,
             &[&op.entity, &op.row_id, &scope, &Json(&merged.row.fields)],
         )
         .await?;
         tx.execute(
-            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id)
+            &stmt(
+                tx,
+                "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id)
              VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await?,
             &[
                 &op.entity,
                 &op.row_id,
@@ -202,15 +240,22 @@ pub(super) async fn push(
         .start()
         .await?;
     // Taken before anything is read, held to commit: see the module documentation.
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PUSH_LOCK])
-        .await?;
+    tx.execute(
+        &stmt(&tx, "SELECT pg_advisory_xact_lock($1)").await?,
+        &[&PUSH_LOCK],
+    )
+    .await?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         results.push(apply_op(&tx, device, op, now).await?);
     }
     let high_water: i64 = tx
         .query_one(
-            "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = $1",
+            &stmt(
+                &tx,
+                "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = $1",
+            )
+            .await?,
             &[&device.device_id],
         )
         .await?
@@ -236,16 +281,23 @@ pub(super) async fn pull(
         .start()
         .await?;
     let head: i64 = tx
-        .query_one("SELECT coalesce(max(version), 0) FROM changes", &[])
+        .query_one(
+            &stmt(&tx, "SELECT coalesce(max(version), 0) FROM changes").await?,
+            &[],
+        )
         .await?
         .get(0);
     let rows = tx
         .query(
-            &format!(
-                "{SUBTREE} SELECT version, entity, row_id, fields FROM changes
-                 WHERE version > $2 AND version <= $3 AND scope_unit IN (SELECT id FROM subtree)
-                 ORDER BY version LIMIT $4"
-            ),
+            &stmt(
+                &tx,
+                &format!(
+                    "{SUBTREE} SELECT version, entity, row_id, fields FROM changes
+                     WHERE version > $2 AND version <= $3 AND scope_unit IN (SELECT id FROM subtree)
+                     ORDER BY version LIMIT $4"
+                ),
+            )
+            .await?,
             &[&device.unit.id, &cursor, &head, &i64::from(limit)],
         )
         .await?;
