@@ -52,6 +52,8 @@ pub enum ApiError {
     UpdateRequired,
     #[error("no such route")]
     NotFound,
+    #[error("database unavailable: {0}")]
+    DatabaseUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -74,6 +76,7 @@ impl ApiError {
             Self::WrongDevice => StatusCode::FORBIDDEN,
             Self::UpdateRequired => StatusCode::UPGRADE_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +98,7 @@ impl ApiError {
             Self::SequenceReused(_) => "sequence_reused",
             Self::UpdateRequired => "update_required",
             Self::NotFound => "not_found",
+            Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal",
         }
     }
@@ -125,6 +129,9 @@ impl ApiError {
                 "Phần mềm trên máy này đã cũ: hãy cập nhật. Các thay đổi vẫn được giữ trên máy.".into()
             }
             Self::NotFound => "Không có địa chỉ này trên máy chủ.".into(),
+            Self::DatabaseUnavailable(_) => {
+                "Máy chủ tạm thời không kết nối được cơ sở dữ liệu. Vui lòng thử lại sau.".into()
+            }
             Self::Internal(_) => "Máy chủ gặp lỗi. Vui lòng thử lại sau.".into(),
         }
     }
@@ -167,6 +174,8 @@ impl From<StorageError> for ApiError {
             StorageError::CodeUsed => Self::EnrollmentCodeUsed,
             StorageError::DeviceExists(_) => Self::DeviceExists,
             StorageError::SequenceReused(seq) => Self::SequenceReused(seq),
+            // The URL in the text has no password (see `StorageError::Unreachable`).
+            e @ StorageError::Unreachable { .. } => Self::DatabaseUnavailable(e.to_string()),
             other => {
                 // The whole chain of causes, for the log.
                 let mut text = other.to_string();

@@ -79,3 +79,39 @@ async fn a_database_from_a_newer_server_is_refused_untouched() {
         LATEST_SCHEMA + 1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_went_away_is_503_database_unavailable() {
+    let Some(db) = postgres().await else { return };
+    let s = start_server(db).await;
+    let code = s.commune_and_code().await;
+    let body: serde_json::Value = s
+        .enroll(&enroll_body(&code, uuid::Uuid::now_v7()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(s.whoami(&token).await.status(), 200);
+
+    // The database is dropped under the running server (its connections cut).
+    let admin_url = std::env::var(khuyenhoc_server::testing::POSTGRES_ENV).unwrap();
+    let name = s.db.arg();
+    let name = name.split(['/', '?']).nth(3).unwrap().to_owned();
+    let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+    drop(client);
+    task.await.unwrap().unwrap();
+
+    let resp = s.whoami(&token).await;
+    assert_error(resp, 503, "database_unavailable").await;
+    // The server itself still answers.
+    let health = s.client.get(s.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}

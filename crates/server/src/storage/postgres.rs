@@ -77,7 +77,23 @@ impl std::fmt::Debug for PostgresStorage {
 
 impl From<tokio_postgres::Error> for StorageError {
     fn from(e: tokio_postgres::Error) -> Self {
-        StorageError::Database(Box::new(e))
+        // A connection cut under a query (the database restarted, or went away) is the
+        // database being unreachable, not a fault of the request.
+        let cut = e.is_closed()
+            || matches!(
+                e.code(),
+                Some(c) if *c == SqlState::ADMIN_SHUTDOWN
+                    || *c == SqlState::CRASH_SHUTDOWN
+                    || *c == SqlState::CANNOT_CONNECT_NOW
+            );
+        if cut {
+            StorageError::Unreachable {
+                target: "PostgreSQL".into(),
+                reason: e.to_string(),
+            }
+        } else {
+            StorageError::Database(Box::new(e))
+        }
     }
 }
 
