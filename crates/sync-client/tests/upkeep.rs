@@ -39,7 +39,8 @@ async fn a_sync_while_another_runs_is_refused_and_changes_nothing() {
 mod reuse {
     //! A laptop whose database file was put back from an old plain copy (the store cannot tell)
     //! sends sequences the server already holds: it takes a new identity, is told to enroll
-    //! again, and after that nothing is lost and nothing is doubled.
+    //! again, and after that nothing is lost and nothing is doubled. On the server over SQLite
+    //! and again over PostgreSQL.
 
     use std::path::Path;
     use std::sync::Mutex;
@@ -48,6 +49,8 @@ mod reuse {
     use khuyenhoc_domain::MemberInput;
     use khuyenhoc_domain::org::OrgUnitInput;
     use khuyenhoc_server::admin::Admin;
+    use khuyenhoc_server::test_on_both_databases;
+    use khuyenhoc_server::testing::TestDatabase;
     use khuyenhoc_server::{ServerConfig, start};
     use khuyenhoc_store::{OpenOptions, Store};
     use khuyenhoc_sync_client::{Connection, ServerAddress, enroll, sync_once};
@@ -97,14 +100,17 @@ mod reuse {
             .unwrap()
     }
 
-    #[tokio::test]
-    async fn a_file_put_back_from_an_old_copy_takes_a_new_identity_and_loses_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
-        let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
-            .await
-            .unwrap();
-        let admin = Admin::open_sqlite(&db).await.unwrap();
+    async fn a_file_put_back_from_an_old_copy_takes_a_new_identity_and_loses_nothing(
+        db: TestDatabase,
+    ) {
+        let dir = db.dir();
+        let server = start(ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            db.db().clone(),
+        ))
+        .await
+        .unwrap();
+        let admin = Admin::open_database(db.db()).await.unwrap();
         admin.add_unit("44", "Tỉnh Quảng Trị", None).await.unwrap();
         admin
             .add_unit("26734", "Xã Tân Hòa", Some("44"))
@@ -112,7 +118,7 @@ mod reuse {
             .unwrap();
         let address = ServerAddress::parse(&format!("http://{}", server.addr), false).unwrap();
 
-        let path = dir.path().join("a.db");
+        let path = dir.join("a.db");
         let (store, conn) = enrolled(&path, &admin, &address).await;
         let branch = store
             .lock()
@@ -131,7 +137,7 @@ mod reuse {
         add(&store, &branch, "Đỗ Thị Hoa");
         sync_once(&store, &conn).await.unwrap();
         drop(store); // checkpoints the WAL into the file
-        let old = dir.path().join("old-copy.db");
+        let old = dir.join("old-copy.db");
         std::fs::copy(&path, &old).unwrap();
 
         let store = Mutex::new(Store::open(&path, OpenOptions::default()).unwrap());
@@ -177,8 +183,12 @@ mod reuse {
         assert_eq!(names(&store), ["Lê Văn Nam", "Phan Văn Tú", "Đỗ Thị Hoa"]);
 
         // Another laptop of the commune gets each member exactly once.
-        let (other, other_conn) = enrolled(&dir.path().join("b.db"), &admin, &address).await;
+        let (other, other_conn) = enrolled(&dir.join("b.db"), &admin, &address).await;
         sync_once(&other, &other_conn).await.unwrap();
         assert_eq!(names(&other), names(&store));
     }
+
+    test_on_both_databases!(
+        a_file_put_back_from_an_old_copy_takes_a_new_identity_and_loses_nothing
+    );
 }
