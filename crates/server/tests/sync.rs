@@ -271,7 +271,83 @@ async fn two_servers_over_one_database_act_as_one(db: TestDatabase) {
     b.shutdown().await.unwrap();
 }
 
+/// One push holding a new row and an edit of it, the same op again under a new sequence (a
+/// renumbered copy) and an op of an unknown kind: each answered as if sent alone, in order; the
+/// whole push retried is acknowledged again, the refusal included, and applies nothing twice.
+async fn one_push_is_decided_op_by_op(db: TestDatabase) {
+    let s = storage::open(db.db()).await.unwrap();
+    s.add_unit(storage::NewOrgUnit {
+        org_code: "26734".into(),
+        name: "Xã Tân Hòa".into(),
+        parent_code: None,
+    })
+    .await
+    .unwrap();
+    let device = device_in(&s, "26734").await;
+    let created = new_member(device.device_id, 1);
+    let mut edited = new_member(device.device_id, 2);
+    edited.row_id = created.row_id.clone();
+    edited.intent = "member.update".into();
+    edited.fields = BTreeMap::from([(
+        "full_name".to_owned(),
+        OpField {
+            value: "Nguyễn Văn Anh".into(),
+            base: Some(created.version.clone()),
+        },
+    )]);
+    let mut renumbered = created.clone();
+    renumbered.device_seq = 3;
+    let mut unknown = new_member(device.device_id, 4);
+    unknown.entity = "fund_entry_v9".into();
+    let ops = vec![created.clone(), edited.clone(), renumbered, unknown];
+
+    for attempt in 0..2 {
+        let answer = s
+            .push(device.clone(), ops.clone(), Timestamp::now())
+            .await
+            .unwrap();
+        let outcomes: Vec<_> = answer.results.iter().map(|r| &r.outcome).collect();
+        if attempt == 0 {
+            assert_eq!(outcomes[0], &OpOutcome::Applied);
+            assert_eq!(outcomes[1], &OpOutcome::Applied);
+        } else {
+            assert_eq!(outcomes[0], &OpOutcome::Duplicate);
+            assert_eq!(outcomes[1], &OpOutcome::Duplicate);
+        }
+        assert_eq!(outcomes[2], &OpOutcome::Duplicate, "attempt {attempt}");
+        assert!(
+            matches!(outcomes[3], OpOutcome::Rejected { code, .. } if *code == khuyenhoc_sync_protocol::RejectCode::UnknownEntity),
+            "attempt {attempt}: {:?}",
+            outcomes[3]
+        );
+        // The duplicate answers with the row as it now stands: the edit of the same push.
+        assert_eq!(
+            answer.results[2].fields["full_name"].value, "Nguyễn Văn Anh",
+            "attempt {attempt}"
+        );
+        assert_eq!(answer.high_water, 4);
+    }
+    let page = s.pull(device.clone(), 0, 100).await.unwrap();
+    let seen: Vec<_> = page
+        .changes
+        .iter()
+        .map(|c| (c.row_id.clone(), c.fields["full_name"].value.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (created.row_id.clone(), "Hội viên 1".into()),
+            (created.row_id.clone(), "Nguyễn Văn Anh".into()),
+        ]
+    );
+    assert!(page.changes[0].version < page.changes[1].version);
+    // The renumbered copy is answered, not kept under its second sequence (as on SQLite).
+    assert_eq!(db.scalar("SELECT count(*) FROM ops_received").await, 3);
+    assert_eq!(db.scalar("SELECT count(*) FROM sync_rows").await, 1);
+}
+
 test_on_both_databases!(
+    one_push_is_decided_op_by_op,
     versions_are_seen_in_order_while_many_devices_push,
     two_servers_over_one_database_act_as_one,
 );

@@ -9,6 +9,7 @@
 //! generating secrets is the caller's job ([`crate::auth`], [`crate::admin`]).
 
 pub mod postgres;
+mod postgres_push;
 mod postgres_sync;
 pub mod sqlite;
 mod sqlite_sync;

@@ -1,0 +1,357 @@
+//! The push on PostgreSQL, in three steps so that a batch of ops costs a handful of round trips
+//! instead of several per op: read everything the batch needs (the sequences and op ids already
+//! received, the rows it touches, the device's subtree), decide every op in memory in device
+//! sequence order with the rules of [`super::sync_rules`] (as SQLite does row by row: later ops
+//! of the batch see the earlier ones), then write the received ops, the rows, the change log
+//! and the conflicts with one statement each. All of it runs inside the push transaction, after
+//! the push lock (see [`super::postgres_sync`]), so nothing changes under the reads.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::Timestamp;
+use tokio_postgres::types::Json;
+use uuid::Uuid;
+
+use khuyenhoc_sync_protocol::{Op, OpResult, RowState};
+
+use super::postgres_sync::{SUBTREE, Tx, stmt};
+use super::sync_rules as rules;
+use super::{AuthenticatedDevice, StorageResult};
+
+/// A row the batch touches, as it stands after the ops decided so far.
+struct Row {
+    state: RowState,
+    scope: Uuid,
+    /// Changed by this batch: to be written.
+    dirty: bool,
+}
+
+/// How an op already received was answered: its outcome, reject code and reason.
+type Received = (String, Option<String>, Option<String>);
+
+/// What the batch reads before deciding.
+struct Known {
+    /// Op ids by device sequence, for this device.
+    by_seq: HashMap<i64, String>,
+    /// Every op id of the batch already received (by any device), with its answer.
+    by_id: HashMap<String, Received>,
+    rows: HashMap<(String, String), Row>,
+    /// The units of the device's subtree.
+    subtree: HashSet<Uuid>,
+}
+
+async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageResult<Known> {
+    let seqs: Vec<i64> = ops.iter().map(|o| o.device_seq).collect();
+    let by_seq = tx
+        .query(
+            &stmt(
+                tx,
+                "SELECT device_seq, op_id FROM ops_received
+                 WHERE device_id = $1 AND device_seq = ANY($2)",
+            )
+            .await?,
+            &[&device.device_id, &seqs],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let ids: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
+    let by_id = tx
+        .query(
+            &stmt(
+                tx,
+                "SELECT op_id, outcome, reject_code, reject_reason FROM ops_received
+                 WHERE op_id = ANY($1)",
+            )
+            .await?,
+            &[&ids],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
+        .collect();
+    let entities: Vec<&str> = ops.iter().map(|o| o.entity.as_str()).collect();
+    let row_ids: Vec<&str> = ops.iter().map(|o| o.row_id.as_str()).collect();
+    let mut rows = HashMap::new();
+    for r in tx
+        .query(
+            &stmt(
+                tx,
+                "SELECT s.entity, s.row_id, s.state, s.scope_unit FROM sync_rows s
+                 JOIN unnest($1::text[], $2::text[]) AS k(entity, row_id)
+                   ON s.entity = k.entity AND s.row_id = k.row_id",
+            )
+            .await?,
+            &[&entities, &row_ids],
+        )
+        .await?
+    {
+        rows.insert(
+            (r.get(0), r.get(1)),
+            Row {
+                state: rules::row_state(r.get(2))?,
+                scope: r.get(3),
+                dirty: false,
+            },
+        );
+    }
+    let subtree = tx
+        .query(
+            &stmt(tx, &format!("{SUBTREE} SELECT id FROM subtree")).await?,
+            &[&device.unit.id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok(Known {
+        by_seq,
+        by_id,
+        rows,
+        subtree,
+    })
+}
+
+/// An op received: device sequence, op id, entity, row id, outcome, reject code and reason.
+type ReceivedRow = (
+    i64,
+    String,
+    String,
+    String,
+    &'static str,
+    Option<String>,
+    Option<String>,
+);
+
+/// A change-log entry: entity, row id, scope, fields, op id.
+type ChangeRow = (String, String, Uuid, serde_json::Value, String);
+
+/// A conflict: op id, entity, row id, field, kept, lost.
+type ConflictRow = (
+    String,
+    String,
+    String,
+    String,
+    serde_json::Value,
+    serde_json::Value,
+);
+
+/// What the batch writes, gathered while deciding.
+#[derive(Default)]
+struct Writes {
+    received: Vec<ReceivedRow>,
+    /// In op order.
+    changes: Vec<ChangeRow>,
+    conflicts: Vec<ConflictRow>,
+}
+
+fn to_json(v: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+/// Decides one op against what is known, updating it and gathering the writes.
+fn decide(
+    device: &AuthenticatedDevice,
+    op: &Op,
+    known: &mut Known,
+    writes: &mut Writes,
+) -> StorageResult<OpResult> {
+    let key = (op.entity.clone(), op.row_id.clone());
+    // Exactly once: the same op again is a duplicate; another op under its sequence is refused.
+    // The same op renumbered by a copy of the laptop's file is a duplicate too.
+    let seen = known.by_seq.get(&op.device_seq).map(String::as_str);
+    if rules::seen_under_sequence(op, seen)? || known.by_id.contains_key(&op.op_id) {
+        let fields = match known.rows.get(&key) {
+            Some(row) if known.subtree.contains(&row.scope) => {
+                rules::current_fields(&row.state, op)
+            }
+            _ => Default::default(),
+        };
+        let refused = match known.by_id.get(&op.op_id) {
+            Some((outcome, code, reason)) if outcome == "rejected" => {
+                Some((code.clone(), reason.clone()))
+            }
+            _ => None,
+        };
+        return Ok(rules::replayed(op, refused, fields));
+    }
+
+    let result = match rules::known_entity(op) {
+        Err(refused) => refused,
+        Ok(kind) => {
+            let existing = known
+                .rows
+                .get(&key)
+                .map(|row| (&row.state, known.subtree.contains(&row.scope)));
+            match rules::decide(kind, op, existing) {
+                Err(refused) => refused,
+                Ok(merged) => {
+                    if !merged.unchanged {
+                        let scope = known.rows.get(&key).map_or(device.unit.id, |r| r.scope);
+                        writes.changes.push((
+                            op.entity.clone(),
+                            op.row_id.clone(),
+                            scope,
+                            to_json(&merged.fields),
+                            op.op_id.clone(),
+                        ));
+                        known.rows.insert(
+                            key,
+                            Row {
+                                state: merged.row.clone(),
+                                scope,
+                                dirty: true,
+                            },
+                        );
+                    }
+                    rules::merged_result(op, merged)
+                }
+            }
+        }
+    };
+    let (outcome, code, reason) = rules::recorded(&result);
+    for c in rules::conflicts_of(&result) {
+        writes.conflicts.push((
+            op.op_id.clone(),
+            op.entity.clone(),
+            op.row_id.clone(),
+            c.field.clone(),
+            to_json(&c.kept),
+            to_json(&c.lost),
+        ));
+    }
+    known.by_seq.insert(op.device_seq, op.op_id.clone());
+    known.by_id.insert(
+        op.op_id.clone(),
+        (outcome.to_owned(), code.clone(), reason.clone()),
+    );
+    writes.received.push((
+        op.device_seq,
+        op.op_id.clone(),
+        op.entity.clone(),
+        op.row_id.clone(),
+        outcome,
+        code,
+        reason,
+    ));
+    Ok(result)
+}
+
+async fn write(
+    tx: &Tx<'_>,
+    device: &AuthenticatedDevice,
+    known: Known,
+    w: Writes,
+    now: Timestamp,
+) -> StorageResult<()> {
+    macro_rules! column {
+        ($v:expr, $i:tt) => {
+            $v.iter().map(|r| r.$i.clone()).collect::<Vec<_>>()
+        };
+    }
+    if !w.received.is_empty() {
+        let outcomes: Vec<&str> = w.received.iter().map(|r| r.4).collect();
+        tx.execute(
+            &stmt(
+                tx,
+                "INSERT INTO ops_received (device_id, device_seq, op_id, entity, row_id, outcome,
+                     reject_code, reject_reason, received_at)
+                 SELECT $1, * , $9 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
+                     $6::text[], $7::text[], $8::text[])",
+            )
+            .await?,
+            &[
+                &device.device_id,
+                &column!(w.received, 0),
+                &column!(w.received, 1),
+                &column!(w.received, 2),
+                &column!(w.received, 3),
+                &outcomes,
+                &column!(w.received, 5),
+                &column!(w.received, 6),
+                &now,
+            ],
+        )
+        .await?;
+    }
+    let dirty: Vec<_> = known.rows.into_iter().filter(|(_, r)| r.dirty).collect();
+    if !dirty.is_empty() {
+        let entities: Vec<&str> = dirty.iter().map(|((e, _), _)| e.as_str()).collect();
+        let ids: Vec<&str> = dirty.iter().map(|((_, id), _)| id.as_str()).collect();
+        let scopes: Vec<Uuid> = dirty.iter().map(|(_, r)| r.scope).collect();
+        let states: Vec<Json<_>> = dirty.iter().map(|(_, r)| Json(&r.state.fields)).collect();
+        tx.execute(
+            &stmt(
+                tx,
+                "INSERT INTO sync_rows (entity, row_id, scope_unit, state)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[])
+                 ON CONFLICT (entity, row_id) DO UPDATE SET state = excluded.state",
+            )
+            .await?,
+            &[&entities, &ids, &scopes, &states],
+        )
+        .await?;
+    }
+    if !w.changes.is_empty() {
+        // In op order: versions follow the device's sequence.
+        tx.execute(
+            &stmt(
+                tx,
+                "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id)
+                 SELECT entity, row_id, scope_unit, fields, op_id
+                 FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[])
+                      WITH ORDINALITY AS c(entity, row_id, scope_unit, fields, op_id, n)
+                 ORDER BY n",
+            )
+            .await?,
+            &[
+                &column!(w.changes, 0),
+                &column!(w.changes, 1),
+                &column!(w.changes, 2),
+                &column!(w.changes, 3),
+                &column!(w.changes, 4),
+            ],
+        )
+        .await?;
+    }
+    if !w.conflicts.is_empty() {
+        tx.execute(
+            &stmt(
+                tx,
+                "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
+                 SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                     $5::jsonb[], $6::jsonb[])",
+            )
+            .await?,
+            &[
+                &column!(w.conflicts, 0),
+                &column!(w.conflicts, 1),
+                &column!(w.conflicts, 2),
+                &column!(w.conflicts, 3),
+                &column!(w.conflicts, 4),
+                &column!(w.conflicts, 5),
+                &now,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Applies `ops` inside the push transaction `tx` (the push lock held) and answers each.
+pub(super) async fn apply(
+    tx: &Tx<'_>,
+    device: &AuthenticatedDevice,
+    ops: &[Op],
+    now: Timestamp,
+) -> StorageResult<Vec<OpResult>> {
+    let mut known = read(tx, device, ops).await?;
+    let mut writes = Writes::default();
+    let mut results = Vec::with_capacity(ops.len());
+    for op in ops {
+        results.push(decide(device, op, &mut known, &mut writes)?);
+    }
+    write(tx, device, known, writes, now).await?;
+    Ok(results)
+}
