@@ -28,7 +28,7 @@ CREATE TABLE sync_unknown_fields (
 CREATE TABLE relay_batches (
     id           INTEGER PRIMARY KEY,
     device_id    TEXT    NOT NULL,          -- the device that signed it
-    signature    TEXT    NOT NULL UNIQUE,   -- the same file imported twice is kept once
+    digest       TEXT    NOT NULL UNIQUE,   -- SHA-256 of body and signature: a file imported twice is kept once
     batch        TEXT    NOT NULL,          -- the signed batch, as read (JSON)
     ops          INTEGER NOT NULL,
     imported_ms  INTEGER NOT NULL,

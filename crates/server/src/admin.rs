@@ -142,6 +142,28 @@ impl Admin {
             .await?)
     }
 
+    /// After the database was restored from a backup (and before servers start on it): a new
+    /// epoch, so every laptop pulls from zero and pushes again what the backup lacked.
+    pub async fn renew_epoch(&self) -> AdminResult<Uuid> {
+        Ok(self.storage.renew_epoch().await?)
+    }
+
+    /// Applies a device's signed batch brought on a USB stick (see [`crate::relay`]); returns
+    /// how many of its ops were new to the server.
+    pub async fn import_batch(
+        &self,
+        batch: &khuyenhoc_sync_protocol::SignedBatch,
+    ) -> AdminResult<usize> {
+        let answer = crate::relay::apply_batch(self.storage.as_ref(), batch)
+            .await
+            .map_err(|e| AdminError::Invalid(e.to_string()))?;
+        Ok(answer
+            .results
+            .iter()
+            .filter(|r| !matches!(r.outcome, khuyenhoc_sync_protocol::OpOutcome::Duplicate))
+            .count())
+    }
+
     /// Whether `unit` is `ancestor` or below it.
     pub async fn is_within(&self, unit: Uuid, ancestor: Uuid) -> AdminResult<bool> {
         Ok(self.storage.is_within(unit, ancestor).await?)

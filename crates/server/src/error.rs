@@ -46,6 +46,10 @@ pub enum ApiError {
     DeviceExists,
     #[error("ops sent in another device's name")]
     WrongDevice,
+    #[error("a batch whose device is unknown or revoked")]
+    BatchDeviceUnknown,
+    #[error("a batch whose signature does not match")]
+    BatchSignature,
     #[error("device sequence {0} already holds another op")]
     SequenceReused(i64),
     #[error("op format not accepted")]
@@ -73,7 +77,9 @@ impl ApiError {
             | Self::EnrollmentCodeExpired
             | Self::EnrollmentCodeUsed => StatusCode::FORBIDDEN,
             Self::DeviceExists | Self::SequenceReused(_) => StatusCode::CONFLICT,
-            Self::WrongDevice => StatusCode::FORBIDDEN,
+            Self::WrongDevice | Self::BatchDeviceUnknown | Self::BatchSignature => {
+                StatusCode::FORBIDDEN
+            }
             Self::UpdateRequired => StatusCode::UPGRADE_REQUIRED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -95,6 +101,8 @@ impl ApiError {
             Self::EnrollmentCodeUsed => "enrollment_code_used",
             Self::DeviceExists => "device_exists",
             Self::WrongDevice => "wrong_device",
+            Self::BatchDeviceUnknown => "batch_device_unknown",
+            Self::BatchSignature => "batch_signature_invalid",
             Self::SequenceReused(_) => "sequence_reused",
             Self::UpdateRequired => "update_required",
             Self::NotFound => "not_found",
@@ -122,6 +130,12 @@ impl ApiError {
             }
             Self::DeviceExists => "Máy này đã được đăng ký trước đó.".into(),
             Self::WrongDevice => "Thay đổi gửi lên mang tên một máy khác.".into(),
+            Self::BatchDeviceUnknown => {
+                "Tệp thay đổi của một máy chưa đăng ký hoặc đã bị thu hồi quyền đồng bộ.".into()
+            }
+            Self::BatchSignature => {
+                "Tệp thay đổi đã bị sửa hoặc không do máy đó ký: không nhận.".into()
+            }
             Self::SequenceReused(_) => {
                 "Số thứ tự thay đổi của máy đã được dùng (máy được khôi phục từ bản sao?). Máy sẽ nhận định danh mới rồi gửi lại.".into()
             }
@@ -187,6 +201,24 @@ impl From<StorageError> for ApiError {
                 }
                 Self::Internal(text)
             }
+        }
+    }
+}
+
+impl From<crate::relay::BatchRefusal> for ApiError {
+    fn from(e: crate::relay::BatchRefusal) -> Self {
+        use crate::relay::BatchRefusal;
+        use khuyenhoc_sync_protocol::BatchError;
+        match e {
+            BatchRefusal::UnknownDevice => Self::BatchDeviceUnknown,
+            BatchRefusal::Batch(BatchError::Signature) => Self::BatchSignature,
+            BatchRefusal::Batch(BatchError::WrongDevice) => Self::WrongDevice,
+            BatchRefusal::Batch(BatchError::Format(_)) | BatchRefusal::Format => {
+                Self::UpdateRequired
+            }
+            BatchRefusal::Batch(BatchError::Malformed) => Self::MalformedJson,
+            BatchRefusal::Invalid(field) => Self::InvalidField(field),
+            BatchRefusal::Storage(e) => e.into(),
         }
     }
 }

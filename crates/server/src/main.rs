@@ -69,6 +69,15 @@ enum AdminCommand {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// After restoring the database from a backup, before starting the servers: give it a new
+    /// epoch, so every laptop pulls again from zero and pushes again what the backup lacked.
+    Restored,
+    /// Apply a laptop's signed file of changes (`khuyenhoc sync export`), brought on a USB
+    /// stick: checked against the key the laptop enrolled with, then applied like its push.
+    ImportBatch {
+        /// The `.khbatch` file.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -255,6 +264,26 @@ async fn admin(db: String, command: AdminCommand) -> anyhow::Result<()> {
                 println!("revoked {device_id}");
             }
         },
+        AdminCommand::Restored => {
+            let epoch = admin.renew_epoch().await?;
+            println!("{epoch}");
+            eprintln!(
+                "Cơ sở dữ liệu có kỷ nguyên mới; khởi động lại máy chủ. Các máy xã sẽ tự đồng bộ \
+                 lại từ đầu. (New epoch: restart the servers; laptops resync.)"
+            );
+        }
+        AdminCommand::ImportBatch { file } => {
+            let text =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let batch: khuyenhoc_sync_protocol::SignedBatch = serde_json::from_slice(&text)
+                .with_context(|| format!("{} is not a khuyenhoc batch file", file.display()))?;
+            let applied = admin.import_batch(&batch).await?;
+            println!("{applied}");
+            eprintln!(
+                "Đã nhận {applied} thay đổi mới của máy {}. ({applied} new ops applied.)",
+                batch.device_id
+            );
+        }
     }
     Ok(())
 }

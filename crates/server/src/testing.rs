@@ -217,11 +217,75 @@ impl TestDatabase {
         }
     }
 
+    /// A copy of the database as it is now, as a backup would hold it. Stop every server and
+    /// drop every [`crate::admin::Admin`] of it first.
+    pub async fn backup(&self) -> Snapshot {
+        match &self.db {
+            Database::Sqlite(path) => {
+                let copy = self
+                    .dir
+                    .path()
+                    .join(format!("backup-{}.db", Uuid::now_v7()));
+                let c = rusqlite::Connection::open(path).expect("open the test database");
+                c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .expect("checkpoint");
+                drop(c);
+                std::fs::copy(path, &copy).expect("copy the database");
+                Snapshot(copy.display().to_string())
+            }
+            Database::Postgres(_) => {
+                let name = format!("b_{}", Uuid::now_v7().simple());
+                let source = &self.postgres.as_ref().expect("a PostgreSQL test").name;
+                self.admin_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\""))
+                    .await;
+                Snapshot(name)
+            }
+        }
+    }
+
+    /// Puts `snapshot` back in place of the database (servers stopped, as for [`Self::backup`]).
+    pub async fn restore(&self, snapshot: &Snapshot) {
+        match &self.db {
+            Database::Sqlite(path) => {
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+                std::fs::copy(&snapshot.0, path).expect("put the backup back");
+            }
+            Database::Postgres(_) => {
+                let name = &self.postgres.as_ref().expect("a PostgreSQL test").name;
+                self.admin_sql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+                    .await;
+                self.admin_sql(&format!(
+                    "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"",
+                    snapshot.0
+                ))
+                .await;
+            }
+        }
+    }
+
+    async fn admin_sql(&self, sql: &str) {
+        let dropper = self.postgres.as_ref().expect("a PostgreSQL test");
+        let (client, conn) = tokio_postgres::connect(&dropper.admin_url, NoTls)
+            .await
+            .expect("connect to the tests' PostgreSQL");
+        let task = tokio::spawn(conn);
+        client.batch_execute(sql).await.expect(sql);
+        drop(client);
+        let _ = task.await;
+    }
+
     /// Drops the PostgreSQL database now (it is dropped at the end of the test anyway).
     pub fn close(mut self) {
         self.postgres.take();
     }
 }
+
+/// A copy made by [`TestDatabase::backup`]: a file path, or a PostgreSQL database's name
+/// (left behind for the cluster's removal at the end of the run).
+#[derive(Debug, Clone)]
+pub struct Snapshot(String);
 
 /// Runs each named `async fn name(db: TestDatabase)` twice, as the tests `name::sqlite` and
 /// `name::postgres`, each on a fresh database.

@@ -224,9 +224,37 @@ async fn serve_creates_its_database_and_stops_on_sigterm(database: TestDatabase)
     assert_eq!(again.epoch().to_string(), health["epoch"]);
 }
 
+/// `admin restored` gives a restored database a new epoch (the one servers then announce), and
+/// `admin import-batch` refuses a file that is not a batch without changing anything.
+async fn a_restored_database_gets_a_new_epoch(database: TestDatabase) {
+    let db = database.arg();
+    let before = khuyenhoc_server::admin::Admin::open(&db)
+        .await
+        .unwrap()
+        .epoch();
+    let printed = ok(admin(&db, &["restored"]));
+    let after = khuyenhoc_server::admin::Admin::open(&db)
+        .await
+        .unwrap()
+        .epoch();
+    assert_ne!(after, before);
+    assert_eq!(printed.trim(), after.to_string());
+
+    let junk = database.dir().join("junk.khbatch");
+    std::fs::write(&junk, b"{\"hello\": 1}").unwrap();
+    let out = admin(&db, &["import-batch", junk.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a khuyenhoc batch file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 test_on_both_databases!(
     admin_commands_end_to_end,
     serve_creates_its_database_and_stops_on_sigterm,
+    a_restored_database_gets_a_new_epoch,
 );
 
 /// A PostgreSQL that cannot be reached is said so in plain English, with no password shown.

@@ -4,6 +4,7 @@
 
 use rusqlite::params;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use khuyenhoc_sync_protocol::SignedBatch;
 
@@ -31,16 +32,16 @@ impl Store {
             ));
         }
         let text = serde_json::to_string(batch).expect("a batch serialises");
+        let digest = Sha256::new()
+            .chain_update(batch.body.as_bytes())
+            .chain_update(b"\n")
+            .chain_update(batch.signature.as_bytes())
+            .finalize();
+        let digest: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         let added = self.conn.execute(
-            "INSERT OR IGNORE INTO relay_batches (device_id, signature, batch, ops, imported_ms)
+            "INSERT OR IGNORE INTO relay_batches (device_id, digest, batch, ops, imported_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                batch.device_id,
-                batch.signature,
-                text,
-                ops as i64,
-                now_ms() as i64
-            ],
+            params![batch.device_id, digest, text, ops as i64, now_ms() as i64],
         )?;
         Ok(added == 1)
     }

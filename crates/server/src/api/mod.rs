@@ -73,6 +73,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(status::whoami))
         .routes(routes!(sync::push))
         .routes(routes!(sync::pull))
+        .routes(routes!(sync::batch))
 }
 
 /// The OpenAPI document of every route (also served at `/openapi.json`).

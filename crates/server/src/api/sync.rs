@@ -7,11 +7,12 @@ use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
 
-use khuyenhoc_sync_protocol::{PullPage, PullRequest, PushRequest, PushResponse};
+use khuyenhoc_sync_protocol::{PullPage, PullRequest, PushRequest, PushResponse, SignedBatch};
 
 use super::{ApiJson, AppState};
 use crate::auth::AuthDevice;
 use crate::error::{ApiError, ErrorBody};
+use crate::relay::{apply_batch, check_ops};
 use crate::storage::format_accepted;
 
 /// Most ops in one push.
@@ -58,19 +59,7 @@ pub async fn push(
     if req.device_id != me || req.ops.iter().any(|op| op.device_id != me) {
         return Err(ApiError::WrongDevice);
     }
-    if req.ops.len() > PUSH_MAX_OPS {
-        return Err(ApiError::InvalidField("ops"));
-    }
-    for op in &req.ops {
-        check_format(op.op_format)?;
-    }
-    if req
-        .ops
-        .windows(2)
-        .any(|w| w[0].device_seq >= w[1].device_seq)
-    {
-        return Err(ApiError::InvalidField("ops"));
-    }
+    check_ops(&req.ops, PUSH_MAX_OPS)?;
     let answer = state
         .storage
         .push(device, req.ops, Timestamp::now())
@@ -113,5 +102,37 @@ pub async fn pull(
         changes: answer.changes,
         cursor: answer.cursor,
         more: answer.more,
+    }))
+}
+
+/// Hand over another device's signed batch (carried on a USB stick): it is applied as that
+/// device's push once its signature checks out against the key it enrolled with.
+#[utoipa::path(
+    post,
+    path = "/v1/batch",
+    tag = "sync",
+    security(("bearer" = [])),
+    request_body(content_type = "application/json", description = "SignedBatch (khuyenhoc-sync-protocol): {format, device_id, body, signature}"),
+    responses(
+        (status = 200, description = "PushResponse for the batch's device"),
+        (status = 400, description = "`malformed_json`, `invalid_field`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: the carrying device", body = ErrorBody),
+        (status = 403, description = "`batch_signature_invalid`, `batch_device_unknown`, `wrong_device`", body = ErrorBody),
+        (status = 409, description = "`sequence_reused`", body = ErrorBody),
+        (status = 426, description = "`update_required`", body = ErrorBody),
+    )
+)]
+pub async fn batch(
+    State(state): State<AppState>,
+    AuthDevice(carrier): AuthDevice,
+    ApiJson(batch): ApiJson<SignedBatch>,
+) -> Result<Json<PushResponse>, ApiError> {
+    tracing::info!(carrier = %carrier.device_id, "a signed batch handed over");
+    let answer = apply_batch(state.storage.as_ref(), &batch).await?;
+    Ok(Json(PushResponse {
+        epoch: state.epoch.to_string(),
+        server_time_ms: now_ms(),
+        results: answer.results,
+        high_water: answer.high_water,
     }))
 }

@@ -146,8 +146,13 @@ pub async fn open(db: &Database) -> StorageResult<Arc<dyn ServerStorage>> {
 /// The server's storage. Every method is one transaction.
 #[async_trait]
 pub trait ServerStorage: Send + Sync + 'static {
-    /// The UUID made when this database was created.
+    /// The UUID made when this database was created (or renewed after a restore), read when
+    /// the storage is opened.
     fn epoch(&self) -> Uuid;
+
+    /// Gives the database a new epoch, after it was restored from a backup: laptops then pull
+    /// from zero and push again what the backup lacked. Servers read it when they start.
+    async fn renew_epoch(&self) -> StorageResult<Uuid>;
 
     async fn add_unit(&self, unit: NewOrgUnit) -> StorageResult<OrgUnit>;
     async fn list_units(&self) -> StorageResult<Vec<OrgUnit>>;
@@ -165,6 +170,12 @@ pub trait ServerStorage: Send + Sync + 'static {
         &self,
         token_hash: [u8; 32],
     ) -> StorageResult<Option<AuthenticatedDevice>>;
+    /// A device that is not revoked, with the Ed25519 public key it registered: who signed a
+    /// batch of ops carried by another device.
+    async fn device_key(
+        &self,
+        device_id: Uuid,
+    ) -> StorageResult<Option<(AuthenticatedDevice, [u8; 32])>>;
     async fn list_devices(&self) -> StorageResult<Vec<Device>>;
     /// Revokes a device's token; revoking twice keeps the first time.
     async fn revoke_device(&self, device_id: Uuid, now: Timestamp) -> StorageResult<()>;

@@ -446,6 +446,45 @@ impl ServerStorage for PostgresStorage {
         }))
     }
 
+    async fn device_key(
+        &self,
+        device_id: Uuid,
+    ) -> StorageResult<Option<(AuthenticatedDevice, [u8; 32])>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT d.id AS device_id, d.name AS device_name, d.public_key,
+                        u.id, u.org_code, u.name, u.parent_id
+                 FROM devices d JOIN org_units u ON u.id = d.unit_id
+                 WHERE d.id = $1 AND d.revoked_at IS NULL",
+                &[&device_id],
+            )
+            .await?;
+        Ok(row.and_then(|r| {
+            let key: Vec<u8> = r.get("public_key");
+            Some((
+                AuthenticatedDevice {
+                    device_id: r.get("device_id"),
+                    device_name: r.get("device_name"),
+                    unit: unit_row(&r),
+                },
+                key.try_into().ok()?,
+            ))
+        }))
+    }
+
+    async fn renew_epoch(&self) -> StorageResult<Uuid> {
+        let epoch = Uuid::now_v7();
+        self.client()
+            .await?
+            .execute(
+                "UPDATE server_meta SET value = $1 WHERE key = 'epoch'",
+                &[&epoch.to_string()],
+            )
+            .await?;
+        Ok(epoch)
+    }
+
     async fn list_devices(&self) -> StorageResult<Vec<Device>> {
         let client = self.client().await?;
         let rows = client

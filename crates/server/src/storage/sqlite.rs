@@ -387,6 +387,51 @@ impl ServerStorage for SqliteStorage {
         .await
     }
 
+    async fn device_key(
+        &self,
+        device_id: Uuid,
+    ) -> StorageResult<Option<(AuthenticatedDevice, [u8; 32])>> {
+        self.with_conn(move |conn| {
+            let row = conn
+                .query_row(
+                    "SELECT d.id, d.name, u.id, u.org_code, u.name, u.parent_id, d.public_key
+                     FROM devices d JOIN org_units u ON u.id = d.unit_id
+                     WHERE d.id = ?1 AND d.revoked_at IS NULL",
+                    [device_id.to_string()],
+                    |r| {
+                        Ok((
+                            AuthenticatedDevice {
+                                device_id: uuid_col(r, 0)?,
+                                device_name: r.get(1)?,
+                                unit: OrgUnit {
+                                    id: uuid_col(r, 2)?,
+                                    org_code: r.get(3)?,
+                                    name: r.get(4)?,
+                                    parent_id: opt_uuid_col(r, 5)?,
+                                },
+                            },
+                            r.get::<_, Vec<u8>>(6)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            Ok(row.and_then(|(device, key)| Some((device, key.try_into().ok()?))))
+        })
+        .await
+    }
+
+    async fn renew_epoch(&self) -> StorageResult<Uuid> {
+        let epoch = Uuid::now_v7();
+        self.with_conn(move |conn| {
+            conn.execute(
+                "UPDATE server_meta SET value = ?1 WHERE key = 'epoch'",
+                [epoch.to_string()],
+            )?;
+            Ok(epoch)
+        })
+        .await
+    }
+
     async fn list_devices(&self) -> StorageResult<Vec<Device>> {
         self.with_conn(|conn| {
             let mut stmt = conn.prepare(
