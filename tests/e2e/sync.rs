@@ -1,10 +1,12 @@
 //! Sync through the real `khuyenhoc` binary against the real server started in this test on
-//! 127.0.0.1:0 (its own SQLite file): the chairperson enrolls the laptop with a one-time code
+//! 127.0.0.1:0 (on its own SQLite file, and again on a PostgreSQL database): the chairperson enrolls the laptop with a one-time code
 //! (`http://` to another machine is refused before anything is sent), `khuyenhoc sync` sends a
 //! new member, and a second laptop joins the commune, pulls it and logs the officer in.
 
 use jiff::SignedDuration;
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::test_on_both_databases;
+use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_tests::Env;
 
@@ -30,18 +32,16 @@ async fn sync_status(env: &Env) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code() {
+async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code(db: TestDatabase) {
     let env = Env::new();
     env.setup_commune();
-    let server_db = env.path("server.db");
     let server = start(ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),
-        &server_db,
+        db.db().clone(),
     ))
     .await
     .unwrap();
-    let admin = Admin::open_sqlite(&server_db).await.unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
     admin
         .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
@@ -174,3 +174,5 @@ async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code() {
     let found = String::from_utf8_lossy(&out.stdout);
     assert!(found.contains("Nguyễn Văn An"), "{found}");
 }
+
+test_on_both_databases!(the_chairperson_enrolls_the_laptop_with_a_one_time_code);

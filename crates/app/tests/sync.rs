@@ -1,33 +1,35 @@
-//! Sync as the desktop window uses it, against the real server in-process on 127.0.0.1:0: the
+//! Sync as the desktop window uses it, against the real server in-process on 127.0.0.1:0 (on
+//! SQLite, and again on PostgreSQL): the
 //! chairperson enrolls the first laptop, a second laptop joins the commune from the first-run
 //! screen and logs in with the chairperson's PIN, the background task syncs again by itself
 //! once the server is back, and a conflict is reviewed and settled with the value that lost.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
 use khuyenhoc_app::*;
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::test_on_both_databases;
+use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{RunningServer, ServerConfig, start};
 
 struct World {
-    dir: tempfile::TempDir,
-    db: PathBuf,
+    db: TestDatabase,
     server: Option<RunningServer>,
     addr: SocketAddr,
     admin: Admin,
 }
 
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
-    let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), &db))
-        .await
-        .unwrap();
-    let admin = Admin::open_sqlite(&db).await.unwrap();
+async fn world(db: TestDatabase) -> World {
+    let server = start(ServerConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        db.db().clone(),
+    ))
+    .await
+    .unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     admin.add_unit("44", "Tỉnh Quảng Trị", None).await.unwrap();
     admin
         .add_unit("26734", "Xã Tân Hòa", Some("44"))
@@ -35,7 +37,6 @@ async fn world() -> World {
         .unwrap();
     World {
         addr: server.addr,
-        dir,
         db,
         server: Some(server),
         admin,
@@ -60,7 +61,7 @@ impl World {
     }
 
     fn app(&self, name: &str) -> Arc<App> {
-        Arc::new(App::open(self.dir.path().join(format!("{name}.db"))).unwrap())
+        Arc::new(App::open(self.db.dir().join(format!("{name}.db"))).unwrap())
     }
 
     /// The first laptop: the commune set up by its chairperson, enrolled, one member synced.
@@ -91,7 +92,9 @@ impl World {
     }
 
     async fn restart_server(&mut self) {
-        let server = start(ServerConfig::new(self.addr, &self.db)).await.unwrap();
+        let server = start(ServerConfig::new(self.addr, self.db.db().clone()))
+            .await
+            .unwrap();
         self.server = Some(server);
     }
 }
@@ -125,9 +128,8 @@ async fn until(app: &App, what: &str, check: impl Fn(&SyncView) -> bool) -> Sync
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin() {
-    let w = world().await;
+async fn a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin(db: TestDatabase) {
+    let w = world(db).await;
     let (a, row) = w.first_laptop().await;
 
     let b = w.app("b");
@@ -160,9 +162,8 @@ async fn a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_the_chairperson_enrolls_a_laptop_that_is_set_up() {
-    let w = world().await;
+async fn only_the_chairperson_enrolls_a_laptop_that_is_set_up(db: TestDatabase) {
+    let w = world(db).await;
     let app = w.app("a");
     app.setup(setup_form()).unwrap();
     app.officer_add(OfficerForm {
@@ -181,9 +182,8 @@ async fn only_the_chairperson_enrolls_a_laptop_that_is_set_up() {
     assert_eq!(err.code, "not_enrolled");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_background_task_syncs_by_itself_once_the_server_is_back() {
-    let mut w = world().await;
+async fn the_background_task_syncs_by_itself_once_the_server_is_back(db: TestDatabase) {
+    let mut w = world(db).await;
     let (a, row) = w.first_laptop().await;
     w.stop_server().await;
     a.member_save(MemberForm {
@@ -228,9 +228,8 @@ async fn the_background_task_syncs_by_itself_once_the_server_is_back() {
     worker.abort();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_conflict_is_reviewed_and_settled_with_the_value_that_lost() {
-    let w = world().await;
+async fn a_conflict_is_reviewed_and_settled_with_the_value_that_lost(db: TestDatabase) {
+    let w = world(db).await;
     let (a, row) = w.first_laptop().await;
     let b = w.app("b");
     b.join_commune(w.form("Máy thư ký").await).await.unwrap();
@@ -293,9 +292,10 @@ async fn a_conflict_is_reviewed_and_settled_with_the_value_that_lost() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and_merged() {
-    let w = world().await;
+async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and_merged(
+    db: TestDatabase,
+) {
+    let w = world(db).await;
     let (a, row) = w.first_laptop().await;
     let b = w.app("b");
     b.join_commune(w.form("Máy thư ký").await).await.unwrap();
@@ -343,3 +343,11 @@ async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and
         assert!(app.duplicates().unwrap().is_empty());
     }
 }
+
+test_on_both_databases!(
+    a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin,
+    only_the_chairperson_enrolls_a_laptop_that_is_set_up,
+    the_background_task_syncs_by_itself_once_the_server_is_back,
+    a_conflict_is_reviewed_and_settled_with_the_value_that_lost,
+    the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and_merged,
+);
