@@ -2,10 +2,14 @@
 //! with the bytes on the wire counted by a TCP proxy in between. Not part of the test suite.
 //!
 //! - push MEMBERS member changes from one laptop, then pull them onto a fresh laptop
-//!   (changes/s each way, bytes per change), through the real apply path on both sides;
+//!   (changes/s each way, bytes per change), through the real apply path on both sides; on
+//!   PostgreSQL beside the floor: `COPY` of the same rows into a table of the same shape;
 //! - a sync when nothing changed (time and bytes, median of 20);
 //! - DEVICES laptops syncing at once against one server (throughput, p50/p99 of one sync, and
 //!   a check that nothing was lost).
+//!
+//! The server runs on SQLite, then on PostgreSQL when `KHUYENHOC_BENCH_POSTGRES` holds an admin
+//! URL (`scripts/bench-sync` starts a throwaway cluster for it); each run gets a fresh database.
 //!
 //! Usage: `scripts/bench-sync [MEMBERS] [DEVICES]` (defaults 100,000 and 500).
 
@@ -23,6 +27,7 @@ use jiff::SignedDuration;
 use khuyenhoc_bench::{create_commune, names, write_csv};
 use khuyenhoc_domain::MemberInput;
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::config::Database;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_store::{OpenOptions, Store};
 use khuyenhoc_sync_client::{Connection, ServerAddress, enroll, sync_once};
@@ -97,6 +102,8 @@ struct World {
     admin: Admin,
     address: ServerAddress,
     wire: Arc<Wire>,
+    /// The run's PostgreSQL database, when the server runs on PostgreSQL.
+    postgres: Option<String>,
 }
 
 impl World {
@@ -155,6 +162,70 @@ async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<usize> {
     }
 }
 
+/// The floor on PostgreSQL: the pushed rows' server state (each member's fields with their
+/// versions, as the server keeps them), written with `COPY … FROM STDIN (FORMAT binary)` into
+/// a table of the same shape as the server's rows, in one transaction.
+async fn copy_floor(url: &str, store: &Mutex<Store>) -> Result<(usize, Duration)> {
+    let rows: Vec<(String, serde_json::Value)> = {
+        let s = store.lock().unwrap();
+        let mut stmt = s.connection().prepare(
+            "SELECT row_id, fields, version FROM outbox WHERE entity = 'member' ORDER BY seq",
+        )?;
+        stmt.query_map([], |r| {
+            let fields: String = r.get(1)?;
+            let version: String = r.get(2)?;
+            Ok((r.get::<_, String>(0)?, fields, version))
+        })?
+        .map(|row| {
+            let (id, fields, version) = row?;
+            let fields: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&fields).unwrap_or_default();
+            let state: serde_json::Map<String, serde_json::Value> = fields
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::json!({"value": v, "version": version})))
+                .collect();
+            Ok((id, serde_json::Value::Object(state)))
+        })
+        .collect::<Result<_, rusqlite::Error>>()?
+    };
+    let (mut client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(conn);
+    client
+        .batch_execute(
+            "CREATE TABLE floor_rows (entity text NOT NULL, row_id text NOT NULL,
+                 scope_unit uuid NOT NULL, state jsonb NOT NULL, PRIMARY KEY (entity, row_id))",
+        )
+        .await?;
+    let scope = uuid::Uuid::now_v7();
+    let t = Instant::now();
+    let tx = client.transaction().await?;
+    let sink = tx
+        .copy_in("COPY floor_rows (entity, row_id, scope_unit, state) FROM STDIN (FORMAT binary)")
+        .await?;
+    let writer = tokio_postgres::binary_copy::BinaryCopyInWriter::new(
+        sink,
+        &[
+            tokio_postgres::types::Type::TEXT,
+            tokio_postgres::types::Type::TEXT,
+            tokio_postgres::types::Type::UUID,
+            tokio_postgres::types::Type::JSONB,
+        ],
+    );
+    let mut writer = std::pin::pin!(writer);
+    for (id, state) in &rows {
+        writer
+            .as_mut()
+            .write(&[&"member", id, &scope, state])
+            .await?;
+    }
+    writer.finish().await?;
+    tx.commit().await?;
+    let elapsed = t.elapsed();
+    drop(client);
+    let _ = task.await;
+    Ok((rows.len(), elapsed))
+}
+
 async fn push_and_pull(world: &World, dir: &Path, n: usize) -> Result<()> {
     let csv = dir.join("hoi-vien.csv");
     write_csv(&csv, n)?;
@@ -177,6 +248,15 @@ async fn push_and_pull(world: &World, dir: &Path, n: usize) -> Result<()> {
         up as f64 / pushed as f64,
         down as f64 / pushed as f64,
     );
+    if let Some(url) = &world.postgres {
+        let (rows, copy_time) = copy_floor(url, &a).await?;
+        println!(
+            "  floor, PostgreSQL COPY of the same {rows} member rows: {:.2} s = {} rows/s; push is {:.2} of it",
+            copy_time.as_secs_f64(),
+            per_second(rows, copy_time),
+            (pushed as f64 / push_time.as_secs_f64()) / (rows as f64 / copy_time.as_secs_f64())
+        );
+    }
 
     let (b, b_conn) = world.laptop(&dir.join("b.db"), "Máy B").await?;
     world.wire.take();
@@ -301,6 +381,39 @@ async fn many_devices(world: Arc<World>, dir: &Path, devices: usize, edits: usiz
     Ok(())
 }
 
+/// One run of every figure against a server on `db`.
+async fn run(db: Database, dir: &Path, n: usize, devices: usize) -> Result<()> {
+    let postgres = match &db {
+        Database::Postgres(url) => Some(url.clone()),
+        Database::Sqlite(_) => None,
+    };
+    let server = start(ServerConfig::new("127.0.0.1:0".parse()?, db.clone())).await?;
+    let admin = Admin::open_database(&db).await?;
+    admin.add_unit("44", "Tỉnh Quảng Trị", None).await?;
+    admin.add_unit("26734", "Xã Tân Hòa", Some("44")).await?;
+    let wire = Arc::new(Wire::default());
+    let proxy = counting_proxy(server.addr, wire.clone()).await?;
+    let world = Arc::new(World {
+        admin,
+        address: ServerAddress::parse(&format!("http://{proxy}"), false)?,
+        wire,
+        postgres,
+    });
+    println!(
+        "— server on {}, {n} members, {devices} laptops, {} cores",
+        if world.postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    push_and_pull(&world, dir, n).await?;
+    many_devices(world, dir, devices, 20).await?;
+    server.shutdown().await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -311,25 +424,28 @@ async fn main() -> Result<()> {
     };
     let n = parse(args.next(), 100_000)?;
     let devices = parse(args.next(), 500)?;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("server.db");
-    let server = start(ServerConfig::new("127.0.0.1:0".parse()?, &db)).await?;
-    let admin = Admin::open_sqlite(&db).await?;
-    admin.add_unit("44", "Tỉnh Quảng Trị", None).await?;
-    admin.add_unit("26734", "Xã Tân Hòa", Some("44")).await?;
-    let wire = Arc::new(Wire::default());
-    let proxy = counting_proxy(server.addr, wire.clone()).await?;
-    let world = Arc::new(World {
-        admin,
-        address: ServerAddress::parse(&format!("http://{proxy}"), false)?,
-        wire,
-    });
-    println!(
-        "khuyenhoc-sync-bench: server on SQLite, {n} members, {devices} laptops, {} cores",
-        std::thread::available_parallelism().map_or(1, |p| p.get())
-    );
-    push_and_pull(&world, dir.path(), n).await?;
-    many_devices(world, dir.path(), devices, 20).await?;
-    server.shutdown().await?;
+    println!("khuyenhoc-sync-bench");
+    {
+        let dir = tempfile::tempdir()?;
+        let db = Database::Sqlite(dir.path().join("server.db"));
+        run(db, dir.path(), n, devices).await?;
+    }
+    if let Ok(admin_url) = std::env::var("KHUYENHOC_BENCH_POSTGRES") {
+        let dir = tempfile::tempdir()?;
+        let name = format!("bench_{}", uuid::Uuid::now_v7().simple());
+        let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await?;
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await?;
+        drop(client);
+        let _ = task.await;
+        let url = khuyenhoc_server::testing::with_database_name(&admin_url, &name);
+        run(Database::Postgres(url), dir.path(), n, devices).await?;
+    } else {
+        println!(
+            "(KHUYENHOC_BENCH_POSTGRES is not set: no PostgreSQL run; scripts/bench-sync sets it)"
+        );
+    }
     Ok(())
 }
