@@ -113,6 +113,15 @@ pub struct ServerConfig {
     /// Largest request body in bytes, counted after decompression (so a small gzip bomb is
     /// refused too).
     pub body_limit: usize,
+    /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP without.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The server's certificate chain and private key, PEM files (`--tls-cert`, `--tls-key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl ServerConfig {
@@ -121,6 +130,7 @@ impl ServerConfig {
             listen,
             db: db.into(),
             body_limit: DEFAULT_BODY_LIMIT,
+            tls: None,
         }
     }
 }

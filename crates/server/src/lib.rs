@@ -16,11 +16,12 @@ pub mod testing;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum_server::tls_rustls::RustlsConfig;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use config::{Database, ServerConfig};
+pub use config::{Database, ServerConfig, TlsFiles};
 use storage::{ServerStorage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,12 @@ pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot read the TLS certificate or key ({cert}, {key}): {source}")]
+    Tls {
+        cert: String,
+        key: String,
         source: std::io::Error,
     },
 }
@@ -100,12 +107,44 @@ pub async fn start_with_storage(
     let app = api::app(storage, config.body_limit);
     let shutdown = ShutdownHandle::default();
     let notify = Arc::clone(&shutdown.0);
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { notify.notified().await })
-            .await
-    });
-    tracing::info!(%addr, %epoch, "server listening");
+    let task = match &config.tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { notify.notified().await })
+                .await
+        }),
+        Some(files) => {
+            let tls = RustlsConfig::from_pem_file(&files.cert, &files.key)
+                .await
+                .map_err(|source| StartError::Tls {
+                    cert: files.cert.display().to_string(),
+                    key: files.key.display().to_string(),
+                    source,
+                })?;
+            let listener = listener
+                .into_std()
+                .map_err(|source| StartError::Bind { addr, source })?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                notify.notified().await;
+                // Requests in flight get this long to finish.
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            tokio::spawn(async move {
+                axum_server::from_tcp_rustls(listener, tls)?
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+            })
+        }
+    };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(%addr, %epoch, scheme, "server listening");
     Ok(RunningServer {
         addr,
         epoch,

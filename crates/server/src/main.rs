@@ -40,6 +40,13 @@ enum Command {
         /// Largest request body in bytes, after decompression.
         #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
         body_limit: usize,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Laptops refuse
+        /// plain http:// to anything but their own machine.
+        #[arg(long, requires = "tls_key", env = "KHUYENHOC_SERVER_TLS_CERT")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert", env = "KHUYENHOC_SERVER_TLS_KEY")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Administer the database: org units, enrollment codes, devices.
     Admin {
@@ -151,21 +158,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 listen,
                 db,
                 body_limit,
-            } => serve(listen, db, body_limit).await,
+                tls_cert,
+                tls_key,
+            } => {
+                let tls = tls_cert
+                    .zip(tls_key)
+                    .map(|(cert, key)| khuyenhoc_server::TlsFiles { cert, key });
+                serve(listen, db, body_limit, tls).await
+            }
             Command::Admin { db, command } => admin(db, command).await,
         }
     })
 }
 
-async fn serve(listen: SocketAddr, db: String, body_limit: usize) -> anyhow::Result<()> {
+async fn serve(
+    listen: SocketAddr,
+    db: String,
+    body_limit: usize,
+    tls: Option<khuyenhoc_server::TlsFiles>,
+) -> anyhow::Result<()> {
     let db = Database::parse(&db);
     let mut config = ServerConfig::new(listen, db.clone());
     config.body_limit = body_limit;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    config.tls = tls;
     let server = start(config)
         .await
         .with_context(|| format!("starting the server on {db}"))?;
     eprintln!(
-        "khuyenhoc-server listening on http://{} (epoch {}, database {db})",
+        "khuyenhoc-server listening on {scheme}://{} (epoch {}, database {db})",
         server.addr, server.epoch
     );
     let handle = server.shutdown_handle();

@@ -286,3 +286,34 @@ fn an_unreachable_postgres_is_a_clear_error() {
     );
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
+
+/// `serve --tls-cert/--tls-key` needs both files, and says plainly when it cannot read them.
+#[test]
+fn serve_over_tls_needs_a_readable_certificate_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("srv.db");
+    let serve = |args: &[&str]| {
+        Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+            .arg(&db)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let only_cert = serve(&["--tls-cert", "cert.pem"]);
+    assert!(!only_cert.status.success());
+    assert!(String::from_utf8_lossy(&only_cert.stderr).contains("--tls-key"));
+    let missing = serve(&[
+        "--tls-cert",
+        "/nonexistent/cert.pem",
+        "--tls-key",
+        "/nonexistent/key.pem",
+    ]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("cannot read the TLS certificate or key (/nonexistent/cert.pem"),
+        "{stderr}"
+    );
+}

@@ -21,6 +21,16 @@ pub async fn enroll(
     code: &str,
     device_name: &str,
 ) -> Result<EnrollResponse, SyncError> {
+    enroll_with(store, &Connection::new(address, None)?, code, device_name).await
+}
+
+/// [`enroll`] over a connection made by the caller (one that trusts a given authority).
+pub async fn enroll_with(
+    store: &Mutex<Store>,
+    connection: &Connection,
+    code: &str,
+    device_name: &str,
+) -> Result<EnrollResponse, SyncError> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| SyncError::BadAnswer {
         detail: format!("no randomness for a key: {e}"),
@@ -38,7 +48,6 @@ pub async fn enroll(
             .encode(key.verifying_key().to_bytes()),
         device_name: device_name.to_owned(),
     };
-    let connection = Connection::new(address.clone(), None)?;
     let answer: EnrollResponse = connection.post("v1/enroll", &request).await?;
     if answer.device_id != device_id {
         return Err(SyncError::BadAnswer {
@@ -50,7 +59,7 @@ pub async fn enroll(
         .unwrap_or_else(|e| e.into_inner())
         .save_enrollment(
             &Enrollment {
-                server_url: address.as_str().to_owned(),
+                server_url: connection.address().as_str().to_owned(),
                 token: answer.token.clone(),
                 signing_key: secret.to_vec(),
                 unit_id: answer.unit.id.clone(),

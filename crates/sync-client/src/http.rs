@@ -31,12 +31,45 @@ fn unreachable(e: reqwest::Error) -> SyncError {
     }
 }
 
+/// A PEM file of certificate authorities to trust besides the system's (a province whose
+/// server has a certificate from its own authority).
+pub const CA_CERT_ENV: &str = "KHUYENHOC_CA_CERT";
+
 impl Connection {
+    /// A connection trusting the system's certificate authorities, and those of the PEM file
+    /// named by `KHUYENHOC_CA_CERT` when it is set.
     pub fn new(address: ServerAddress, token: Option<String>) -> Result<Connection, SyncError> {
+        let extra = match std::env::var_os(CA_CERT_ENV) {
+            Some(path) => vec![std::fs::read(&path).map_err(|e| SyncError::BadAddress {
+                address: format!(
+                    "{CA_CERT_ENV}={}: {e}",
+                    std::path::Path::new(&path).display()
+                ),
+            })?],
+            None => Vec::new(),
+        };
+        Self::with_roots(address, token, &extra)
+    }
+
+    /// A connection trusting, besides the system's, the authorities in `pems` (PEM bytes).
+    pub fn with_roots(
+        address: ServerAddress,
+        token: Option<String>,
+        pems: &[Vec<u8>],
+    ) -> Result<Connection, SyncError> {
+        let mut roots = Vec::new();
+        for pem in pems {
+            roots.extend(reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                SyncError::BadAddress {
+                    address: format!("not a PEM certificate: {e}"),
+                }
+            })?);
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .timeout(Duration::from_secs(120))
             .user_agent(concat!("khuyenhoc/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_merge(roots)
             .build()
             .map_err(unreachable)?;
         Ok(Connection {
