@@ -149,6 +149,19 @@ async fn a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin
     assert_eq!(session.joined, None);
     let session = b.login("lan".into(), "2580".into()).unwrap();
     assert_eq!(session.officer.unwrap().full_name, "Trần Thị Lan");
+    // A status change made on the first laptop arrives with its author.
+    a.member_set_status(StatusForm {
+        member_id: row.id.clone(),
+        status: "moved_away".into(),
+        date: Some("01/11/2026".into()),
+        note: None,
+    })
+    .unwrap();
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+    let history = b.member_detail(row.id.clone()).unwrap().history;
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].author, "lan", "the officer who made the change");
     let rows = b.members_page(MemberQueryForm::default()).unwrap().rows;
     assert_eq!(rows.len(), 1);
     assert_eq!(

@@ -108,6 +108,7 @@ fn take_states<'a>(
     entity: &str,
     row_id: &str,
     states: impl Iterator<Item = (&'a String, &'a FieldState)>,
+    author: &str,
     take: Take,
     report: &mut ApplyReport,
 ) -> Result<usize> {
@@ -130,7 +131,7 @@ fn take_states<'a>(
         }
     }
     if let Some(table) = table {
-        apply_row(tx, table, row_id, &incoming, "", take, report)?;
+        apply_row(tx, table, row_id, &incoming, author, take, report)?;
     }
     Ok(skipped)
 }
@@ -355,11 +356,13 @@ impl Store {
                 for state in result.fields.values() {
                     receive_stamp(clock, &state.version)?;
                 }
+                // The row is this laptop's own: its history rows already carry their author.
                 take_states(
                     &tx,
                     &entity,
                     &row_id,
                     result.fields.iter(),
+                    "",
                     take,
                     &mut report.fields,
                 )?;
@@ -412,6 +415,7 @@ impl Store {
                     &change.entity,
                     &change.row_id,
                     change.fields.iter(),
+                    change.author.as_deref().unwrap_or(""),
                     Take::Newer,
                     &mut report.fields,
                 )?;

@@ -134,6 +134,10 @@ pub struct Change {
     /// The row left the device's scope (moved to another commune): drop it locally.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub scope_exit: bool,
+    /// Who made the change (the officer's login name on the laptop that sent it), for history
+    /// rows; absent from servers older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// The body of every error answer: a code for programs, a message for people (Vietnamese).

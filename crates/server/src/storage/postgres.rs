@@ -47,6 +47,11 @@ const STEPS: &[(i64, &str, &str)] = &[
         "sync",
         include_str!("../../../../migrations/server-postgres/0002_sync.sql"),
     ),
+    (
+        3,
+        "change_author",
+        include_str!("../../../../migrations/server-postgres/0003_change_author.sql"),
+    ),
 ];
 
 /// The newest server schema this build knows.

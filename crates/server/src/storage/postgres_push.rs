@@ -125,7 +125,7 @@ type ReceivedRow = (
 );
 
 /// A change-log entry: entity, row id, scope, fields, op id.
-type ChangeRow = (String, String, Uuid, serde_json::Value, String);
+type ChangeRow = (String, String, Uuid, serde_json::Value, String, String);
 
 /// A conflict: op id, entity, row id, field, kept, lost.
 type ConflictRow = (
@@ -195,6 +195,7 @@ fn decide(
                             scope,
                             to_json(&merged.fields),
                             op.op_id.clone(),
+                            op.author.clone(),
                         ));
                         known.rows.insert(
                             key,
@@ -298,10 +299,10 @@ async fn write(
         tx.execute(
             &stmt(
                 tx,
-                "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id)
-                 SELECT entity, row_id, scope_unit, fields, op_id
-                 FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[])
-                      WITH ORDINALITY AS c(entity, row_id, scope_unit, fields, op_id, n)
+                "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author)
+                 SELECT entity, row_id, scope_unit, fields, op_id, author
+                 FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[])
+                      WITH ORDINALITY AS c(entity, row_id, scope_unit, fields, op_id, author, n)
                  ORDER BY n",
             )
             .await?,
@@ -311,6 +312,7 @@ async fn write(
                 &column!(w.changes, 2),
                 &column!(w.changes, 3),
                 &column!(w.changes, 4),
+                &column!(w.changes, 5),
             ],
         )
         .await?;

@@ -109,7 +109,7 @@ pub(super) async fn pull(
             &stmt(
                 &tx,
                 &format!(
-                    "{SUBTREE} SELECT version, entity, row_id, fields FROM changes
+                    "{SUBTREE} SELECT version, entity, row_id, fields, author FROM changes
                      WHERE version > $2 AND version <= $3 AND scope_unit IN (SELECT id FROM subtree)
                      ORDER BY version LIMIT $4"
                 ),
@@ -129,6 +129,7 @@ pub(super) async fn pull(
                 row_id: r.get(2),
                 fields,
                 scope_exit: false,
+                author: r.get(4),
             }
         })
         .collect();

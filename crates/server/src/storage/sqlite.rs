@@ -37,6 +37,9 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!(
         "../../../../migrations/server-sqlite/0002_sync.sql"
     )),
+    M::up(include_str!(
+        "../../../../migrations/server-sqlite/0003_change_author.sql"
+    )),
 ];
 
 /// The newest server schema this build knows.

@@ -174,13 +174,14 @@ fn decide(
             ],
         )?;
         tx.execute(
-            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 op.entity,
                 op.row_id,
                 scope,
                 serde_json::to_string(&merged.fields).unwrap_or_default(),
-                op.op_id
+                op.op_id,
+                op.author
             ],
         )?;
     }
@@ -222,7 +223,7 @@ pub fn pull(
     })?;
     let changes: Vec<Change> = {
         let mut stmt = tx.prepare(&format!(
-            "{SUBTREE} SELECT version, entity, row_id, fields FROM changes
+            "{SUBTREE} SELECT version, entity, row_id, fields, author FROM changes
              WHERE version > ?2 AND version <= ?3 AND scope_unit IN (SELECT id FROM subtree)
              ORDER BY version LIMIT ?4"
         ))?;
@@ -236,6 +237,7 @@ pub fn pull(
                     row_id: r.get(2)?,
                     fields: serde_json::from_str(&fields).unwrap_or_default(),
                     scope_exit: false,
+                    author: r.get(4)?,
                 })
             },
         )?

@@ -66,6 +66,7 @@ pub fn member_change(version: i64, id: &str, fields: &[(&str, Value, &str)]) -> 
             .map(|(k, v, ver)| (k.to_string(), state(v.clone(), ver)))
             .collect(),
         scope_exit: false,
+        author: None,
     }
 }
 
