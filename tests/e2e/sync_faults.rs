@@ -1,9 +1,11 @@
 //! Sync over a bad network converges and loses nothing: three laptops of one commune make
 //! random offline edits (new members, edits of the same members' details so that conflicts
 //! happen, status changes) and sync repeatedly through a fault-injecting proxy that, chosen per
-//! request from a fixed seed, drops requests, delays them, sends them twice to the server, lets
-//! the server apply them and loses the answer, cuts the request or the answer mid-body, or
-//! answers 500. Each laptop retries a failed sync as the app does. After a final clean sync of
+//! request from a fixed seed, drops requests, delays them, sends them twice to the server (one
+//! after the other, or both at once as a retry racing the original), lets the server apply them
+//! and loses the answer, cuts the request or the answer mid-body, or answers 500. Each laptop
+//! retries a failed sync as the app does; in odd rounds the three sync at once. Every failed
+//! sync must be explained by a fault that lost its exchange. After a final clean sync of
 //! every laptop straight to the server: every register equals every other (units and members,
 //! field by field with their versions), each member is there once, every op was received by the
 //! server exactly once and applied at most once, and every edit made anywhere is either the
@@ -30,7 +32,7 @@ use uuid::Uuid;
 
 const SEED: u64 = 0x6b68_7579_656e;
 const LAPTOPS: usize = 3;
-const ROUNDS: usize = 30;
+const ROUNDS: usize = 60;
 const FAULT_PERCENT: u8 = 35;
 /// Failed syncs in a row after which the queue counts as stuck.
 const MAX_ATTEMPTS: usize = 60;
@@ -246,18 +248,31 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing() {
     proxy.set_plan(seeded(SEED, FAULT_PERCENT));
     let mut rng = fastrand::Rng::with_seed(SEED ^ 0x5eed);
     let mut failures: BTreeMap<String, usize> = BTreeMap::new();
-    for _round in 0..ROUNDS {
+    for round in 0..ROUNDS {
         for (i, l) in laptops.iter_mut().enumerate() {
             for _ in 0..rng.usize(1..=4) {
                 names.extend(random_edit(&mut rng, i, l));
             }
         }
-        let mut order: Vec<usize> = (0..LAPTOPS).collect();
-        rng.shuffle(&mut order);
-        for i in order {
-            for code in sync_until_done(&laptops[i]).await {
-                *failures.entry(code).or_default() += 1;
+        // Odd rounds: the three laptops sync at once, as a commune's laptops may.
+        let codes = if round % 2 == 1 {
+            let (x, y, z) = tokio::join!(
+                sync_until_done(&laptops[0]),
+                sync_until_done(&laptops[1]),
+                sync_until_done(&laptops[2])
+            );
+            [x, y, z].concat()
+        } else {
+            let mut order: Vec<usize> = (0..LAPTOPS).collect();
+            rng.shuffle(&mut order);
+            let mut codes = Vec::new();
+            for i in order {
+                codes.extend(sync_until_done(&laptops[i]).await);
             }
+            codes
+        };
+        for code in codes {
+            *failures.entry(code).or_default() += 1;
         }
     }
 
@@ -274,6 +289,7 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing() {
         Fault::Drop,
         Fault::Delay(0),
         Fault::Duplicate,
+        Fault::DuplicateAtOnce,
         Fault::LoseAnswer,
         Fault::ResetRequestMidBody,
         Fault::ResetAnswerMidBody,
@@ -286,6 +302,29 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing() {
             );
         }
     }
+
+    // Every failed sync is explained by a fault that loses the exchange: a delayed or
+    // duplicated request (even two at once) is answered normally, and the server itself never
+    // failed.
+    let losing = log
+        .iter()
+        .filter(|(_, f)| {
+            matches!(
+                f,
+                Fault::Drop
+                    | Fault::LoseAnswer
+                    | Fault::ResetRequestMidBody
+                    | Fault::ResetAnswerMidBody
+                    | Fault::Error500
+            )
+        })
+        .count();
+    assert_eq!(failures.values().sum::<usize>(), losing, "{failures:?}");
+    assert_eq!(
+        failures.get("internal_server_error").copied().unwrap_or(0),
+        kinds[&Fault::Error500],
+        "the server answered 500 itself"
+    );
 
     // A final clean sync of all, straight to the server: twice round, so every laptop pulls
     // what the others pushed.

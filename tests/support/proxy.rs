@@ -27,8 +27,11 @@ pub enum Fault {
     Drop,
     /// Forwarded after a pause (milliseconds).
     Delay(u64),
-    /// Sent twice to the server; the client gets the second answer.
+    /// Sent twice to the server, one after the other; the client gets the second answer.
     Duplicate,
+    /// Sent twice to the server at once (a retry racing the original); the client gets the
+    /// first answer to arrive.
+    DuplicateAtOnce,
     /// The server applies it; the answer is thrown away and the connection closed.
     LoseAnswer,
     /// The server gets the head and half the body, then the connection to it is closed; the
@@ -63,6 +66,7 @@ impl Fault {
             Fault::Pass
                 | Fault::Delay(_)
                 | Fault::Duplicate
+                | Fault::DuplicateAtOnce
                 | Fault::LoseAnswer
                 | Fault::ResetAnswerMidBody
                 | Fault::HoldAfterServer
@@ -117,13 +121,14 @@ pub fn seeded(seed: u64, fault_percent: u8) -> impl FnMut(&Request) -> Fault + S
         if rng.u8(0..100) >= fault_percent {
             return Fault::Pass;
         }
-        match rng.u8(0..7) {
+        match rng.u8(0..8) {
             0 => Fault::Drop,
             1 => Fault::Delay(rng.u64(1..40)),
             2 => Fault::Duplicate,
-            3 => Fault::LoseAnswer,
-            4 => Fault::ResetRequestMidBody,
-            5 => Fault::ResetAnswerMidBody,
+            3 => Fault::DuplicateAtOnce,
+            4 => Fault::LoseAnswer,
+            5 => Fault::ResetRequestMidBody,
+            6 => Fault::ResetAnswerMidBody,
             _ => Fault::Error500,
         }
     }
@@ -304,6 +309,12 @@ async fn exchange(mut client: TcpStream, shared: Arc<Shared>) {
         Fault::Duplicate => {
             let _ = forward(upstream, &raw).await;
             if let Some(answer) = forward(upstream, &raw).await {
+                let _ = client.write_all(&answer).await;
+            }
+        }
+        Fault::DuplicateAtOnce => {
+            let (first, second) = tokio::join!(forward(upstream, &raw), forward(upstream, &raw));
+            if let Some(answer) = first.or(second) {
                 let _ = client.write_all(&answer).await;
             }
         }

@@ -245,6 +245,32 @@ pub fn assert_converged_with_history(
         0
     );
 
+    // Every conflict the server found is on a laptop for a person to review (the laptop whose
+    // push met it), even when the answer that told it was lost and the push was sent again.
+    let on_laptops: BTreeSet<(String, String)> = laptops
+        .iter()
+        .flat_map(|db| rows(db, "SELECT op_id, field FROM sync_conflicts"))
+        .map(|r| {
+            (
+                r["op_id"].as_str().unwrap().to_owned(),
+                r["field"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for r in rows(server_db, "SELECT op_id, row_id, field FROM conflicts") {
+        let key = (
+            r["op_id"].as_str().unwrap().to_owned(),
+            r["field"].as_str().unwrap().to_owned(),
+        );
+        assert!(
+            on_laptops.contains(&key),
+            "the server's conflict on {} {} (op {}) is on no laptop for review",
+            r["row_id"],
+            key.1,
+            key.0
+        );
+    }
+
     // No edit lost: each field an op wrote holds the value of the op with the largest version
     // stamp (the merge's rule), and every other value written is either equal to it, recorded
     // on the server as a conflict's losing value, or was overwritten by an op made on a device
