@@ -3,16 +3,15 @@
 //! Two laptops of one commune sync with the real server (in-process on 127.0.0.1:0) through a
 //! proxy. Before each trial both change the phone of the same member offline and the other
 //! laptop sends its edit first (so the interrupted sync carries a conflict), and the laptop
-//! about to push imports members (several
-//! push batches: the client's batch and page sizes are made small with
-//! `KHUYENHOC_SYNC_PUSH_BATCH` / `KHUYENHOC_SYNC_PULL_PAGE`), which the other then pulls (several
-//! pages). Trials go A mid-push, B mid-pull, B mid-push, A mid-pull, each with four kill points
-//! in turn: right after the client logs that it applied an answer (the process runs on a
-//! little: the kill lands between round trips or inside the next one), right after it logs that
-//! an answer arrived (the kill lands around the store's transaction), while the proxy holds a
-//! request before the server sees it, and while the proxy holds the answer of a request the
-//! server has applied. Each trial prints where the kill landed: the point, and the last line
-//! the client wrote before it died.
+//! about to push imports members: several push batches, since the client's batch and page
+//! sizes are made small with `KHUYENHOC_SYNC_PUSH_BATCH` / `KHUYENHOC_SYNC_PULL_PAGE`; the other
+//! laptop then pulls them in several pages. Trials go A mid-push, B mid-pull, B mid-push, A
+//! mid-pull, each with four kill points in turn: right after the client logs that it applied an
+//! answer (the process runs on a little: the kill lands between round trips or inside the next
+//! one), right after it logs that an answer arrived (the kill lands around the store's
+//! transaction), while the proxy holds a request before the server sees it, and while the
+//! proxy holds the answer of a request the server has applied. Each trial prints where the kill
+//! landed: the point, and the last line the client wrote before it died.
 //!
 //! After each kill: the database passes `PRAGMA integrity_check`, the outbox and the pull cursor
 //! are consistent, and the next `khuyenhoc sync` completes with nothing left to send. At the
