@@ -1,6 +1,9 @@
 //! Support for the end-to-end tests: the real `khuyenhoc` binary on a real database file in a
 //! temporary folder, with helpers to run commands and read their `--json` output.
 
+pub mod proxy;
+pub mod sync_check;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -26,6 +26,26 @@ pub const PUSH_BATCH: usize = 500;
 /// Changes per pulled page.
 pub const PULL_PAGE: u32 = 1_000;
 
+/// Ops per push: [`PUSH_BATCH`], or `KHUYENHOC_SYNC_PUSH_BATCH` (tests use small batches to get
+/// several round trips out of a little data).
+fn push_batch() -> usize {
+    env_size("KHUYENHOC_SYNC_PUSH_BATCH").unwrap_or(PUSH_BATCH)
+}
+
+/// Changes per pulled page: [`PULL_PAGE`], or `KHUYENHOC_SYNC_PULL_PAGE` (for tests).
+fn pull_page() -> u32 {
+    env_size("KHUYENHOC_SYNC_PULL_PAGE")
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(PULL_PAGE)
+}
+
+fn env_size(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+}
+
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SyncSummary {
@@ -139,12 +159,17 @@ async fn push_and_pull(
     loop {
         let (device_id, ops) = {
             let s = lock(store);
-            (s.device_id().to_string(), s.next_push(PUSH_BATCH)?)
+            (s.device_id().to_string(), s.next_push(push_batch())?)
         };
         if ops.is_empty() {
             break;
         }
         let sent = ops.len();
+        tracing::debug!(
+            ops = sent,
+            first_seq = ops[0].device_seq,
+            "push: sending {sent} ops"
+        );
         let answer = match conn
             .push(&PushRequest {
                 op_format: OP_FORMAT,
@@ -159,8 +184,14 @@ async fn push_and_pull(
             other => other?,
         };
         // The store's lock is let go before `applied` may need it again.
+        tracing::debug!("push: answer received, applying it");
         let result = lock(store).apply_push_response(&answer);
         let report = applied(result, &answer.epoch, store)?;
+        tracing::debug!(
+            acknowledged = report.acknowledged,
+            "push: applied the answer, {} ops acknowledged",
+            report.acknowledged
+        );
         if report.acknowledged == 0 {
             // Sending the same ops again would loop for ever.
             return Err(Stop::Failed(SyncError::BadAnswer {
@@ -173,15 +204,26 @@ async fn push_and_pull(
     }
     loop {
         let cursor = lock(store).sync_status()?.pull_cursor;
+        tracing::debug!(cursor, "pull: asking for the page after cursor {cursor}");
         let page = conn
             .pull(&PullRequest {
                 op_format: OP_FORMAT,
                 cursor,
-                limit: PULL_PAGE,
+                limit: pull_page(),
             })
             .await?;
+        tracing::debug!(
+            cursor,
+            changes = page.changes.len(),
+            "pull: page received, applying it"
+        );
         let result = lock(store).apply_pull_page(&page);
         let report = applied(result, &page.epoch, store)?;
+        tracing::debug!(
+            cursor = report.cursor,
+            "pull: applied the page, cursor now {}",
+            report.cursor
+        );
         summary.pulled += report.changes;
         summary.cursor = report.cursor;
         if !page.more {

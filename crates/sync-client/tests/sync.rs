@@ -297,8 +297,44 @@ async fn a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused(d
     assert!(!err.is_transient());
 }
 
+async fn a_retried_push_that_met_a_conflict_tells_the_conflict_again(db: TestDatabase) {
+    let w = world(db).await;
+    let (a, conn_a) = w.laptop("lan", "26734").await;
+    let (b, conn_b) = w.laptop("binh", "26734").await;
+    let (_, ids) = register(&a, &["Nguyễn Văn An"]);
+    sync_once(&a, &conn_a).await.unwrap();
+    sync_once(&b, &conn_b).await.unwrap();
+    set_phone(&a, &ids[0], "0912000001");
+    set_phone(&b, &ids[0], "0912000002");
+    sync_once(&a, &conn_a).await.unwrap();
+
+    let ops = b.lock().unwrap().next_push(100).unwrap();
+    let request = PushRequest {
+        op_format: OP_FORMAT,
+        device_id: ops[0].device_id.clone(),
+        ops,
+    };
+    // The answer that reported the conflict is lost; the retry must report it again, or the
+    // laptop acknowledges the op without ever showing the conflict to a person.
+    let first = conn_b.push(&request).await.unwrap();
+    let OpOutcome::Conflict { conflicts } = &first.results[0].outcome else {
+        panic!("{:?}", first.results[0].outcome);
+    };
+    let again = conn_b.push(&request).await.unwrap();
+    assert_eq!(
+        again.results[0].outcome,
+        OpOutcome::Conflict {
+            conflicts: conflicts.clone()
+        }
+    );
+    b.lock().unwrap().apply_push_response(&again).unwrap();
+    assert_eq!(b.lock().unwrap().sync_status().unwrap().conflicts, 1);
+    assert_eq!(b.lock().unwrap().sync_status().unwrap().pending, 0);
+}
+
 test_on_both_databases!(
     two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict,
     another_commune_neither_sees_nor_changes_the_rows,
     a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused,
+    a_retried_push_that_met_a_conflict_tells_the_conflict_again,
 );

@@ -36,6 +36,8 @@ struct Known {
     /// Every op id of the batch already received (by any device), with its answer.
     by_id: HashMap<String, Received>,
     rows: HashMap<(String, String), Row>,
+    /// The conflicts recorded for ops of the batch already received, by op id (told again).
+    conflicts: HashMap<String, Vec<(String, serde_json::Value, serde_json::Value)>>,
     /// The units of the device's subtree.
     subtree: HashSet<Uuid>,
 }
@@ -71,6 +73,33 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         .iter()
         .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
         .collect();
+    let met: Vec<&str> = ops
+        .iter()
+        .map(|o| o.op_id.as_str())
+        .filter(|id| matches!(by_id_outcome(&by_id, id), Some("conflict")))
+        .collect();
+    let mut conflicts: HashMap<String, Vec<_>> = HashMap::new();
+    if !met.is_empty() {
+        for r in tx
+            .query(
+                &stmt(
+                    tx,
+                    "SELECT op_id, field, kept, lost FROM conflicts
+                     WHERE op_id = ANY($1) ORDER BY id",
+                )
+                .await?,
+                &[&met],
+            )
+            .await?
+        {
+            let (kept, lost): (Json<serde_json::Value>, Json<serde_json::Value>) =
+                (r.get(2), r.get(3));
+            conflicts
+                .entry(r.get(0))
+                .or_default()
+                .push((r.get(1), kept.0, lost.0));
+        }
+    }
     let entities: Vec<&str> = ops.iter().map(|o| o.entity.as_str()).collect();
     let row_ids: Vec<&str> = ops.iter().map(|o| o.row_id.as_str()).collect();
     let mut rows = HashMap::new();
@@ -109,8 +138,13 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         by_seq,
         by_id,
         rows,
+        conflicts,
         subtree,
     })
+}
+
+fn by_id_outcome<'a>(by_id: &'a HashMap<String, Received>, id: &str) -> Option<&'a str> {
+    by_id.get(id).map(|(outcome, _, _)| outcome.as_str())
 }
 
 /// An op received: device sequence, op id, entity, row id, outcome, reject code and reason.
@@ -174,7 +208,16 @@ fn decide(
             }
             _ => None,
         };
-        return Ok(rules::replayed(op, refused, fields));
+        let conflicts = known
+            .conflicts
+            .get(&op.op_id)
+            .into_iter()
+            .flatten()
+            .map(|(field, kept, lost)| {
+                rules::recorded_conflict(op, field.clone(), kept.clone(), lost.clone())
+            })
+            .collect::<StorageResult<Vec<_>>>()?;
+        return Ok(rules::replayed(op, refused, conflicts, fields));
     }
 
     let result = match rules::known_entity(op) {
@@ -213,6 +256,12 @@ fn decide(
     };
     let (outcome, code, reason) = rules::recorded(&result);
     for c in rules::conflicts_of(&result) {
+        // The same op again later in this batch is told them too.
+        known.conflicts.entry(op.op_id.clone()).or_default().push((
+            c.field.clone(),
+            to_json(&c.kept),
+            to_json(&c.lost),
+        ));
         writes.conflicts.push((
             op.op_id.clone(),
             op.entity.clone(),

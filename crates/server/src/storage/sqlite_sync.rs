@@ -136,7 +136,21 @@ fn duplicate(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    Ok(rules::replayed(op, refused, fields))
+    let mut conflicts = Vec::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT field, kept, lost FROM conflicts WHERE op_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([&op.op_id])?;
+        while let Some(r) = rows.next()? {
+            let json = |i| -> StorageResult<serde_json::Value> {
+                let text: String = r.get(i)?;
+                serde_json::from_str(&text).map_err(|e| StorageError::Database(Box::new(e)))
+            };
+            conflicts.push(rules::recorded_conflict(op, r.get(0)?, json(1)?, json(2)?)?);
+        }
+    }
+    Ok(rules::replayed(op, refused, conflicts, fields))
 }
 
 /// Authority, kind and merge of a new op; writes the row and the change when it applies.

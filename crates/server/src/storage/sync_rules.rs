@@ -66,10 +66,13 @@ pub(super) fn recorded(result: &OpResult) -> (&'static str, Option<String>, Opti
 }
 
 /// A retried op's answer: its refusal again if it was refused (`refused` holds the kept code
-/// and reason), else a duplicate; with `fields` as they stand if the device may see the row.
+/// and reason), the conflicts its first application found again if it met any (`conflicts`,
+/// as recorded: a laptop whose first answer was lost keeps them for review all the same), else
+/// a duplicate; with `fields` as they stand if the device may see the row.
 pub(super) fn replayed(
     op: &Op,
     refused: Option<(Option<String>, Option<String>)>,
+    conflicts: Vec<Conflict>,
     fields: BTreeMap<String, FieldState>,
 ) -> OpResult {
     let outcome = match refused {
@@ -79,6 +82,7 @@ pub(super) fn replayed(
                 .unwrap_or(RejectCode::Other),
             reason: reason.unwrap_or_default(),
         },
+        None if !conflicts.is_empty() => OpOutcome::Conflict { conflicts },
         None => OpOutcome::Duplicate,
     };
     OpResult {
@@ -87,6 +91,26 @@ pub(super) fn replayed(
         outcome,
         fields,
     }
+}
+
+/// A conflict recorded for `op` (its field, and the kept and lost `{value, version}`) as the
+/// answer tells it; the op's own value lost when the lost version is the op's.
+pub(super) fn recorded_conflict(
+    op: &Op,
+    field: String,
+    kept: serde_json::Value,
+    lost: serde_json::Value,
+) -> StorageResult<Conflict> {
+    let state = |v: serde_json::Value| {
+        serde_json::from_value::<FieldState>(v).map_err(|e| StorageError::Database(Box::new(e)))
+    };
+    let (kept, lost) = (state(kept)?, state(lost)?);
+    Ok(Conflict {
+        op_lost: lost.version == op.version,
+        field,
+        kept,
+        lost,
+    })
 }
 
 /// A new op's entity, or its refusal when the server does not know the entity.
