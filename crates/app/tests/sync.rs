@@ -339,7 +339,25 @@ async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and
     let kept = a.merge_members(on_a.id.clone(), on_b.id.clone()).unwrap();
     assert_eq!(kept.phone.as_deref(), Some("0912345678"));
     a.sync_now().await.unwrap();
+    // Before hearing of the merge, the secretary adds Mr An's address to her record.
+    b.member_save(MemberForm {
+        id: Some(on_b.id.clone()),
+        unit_id: row.unit_id.clone(),
+        full_name: "Nguyen Van An".into(),
+        birth: Some("15/03/1985".into()),
+        phone: Some("0912 345 678".into()),
+        address: Some("Thôn 3".into()),
+        ..Default::default()
+    })
+    .unwrap();
     b.sync_now().await.unwrap();
+    a.sync_now().await.unwrap();
+    // The edit landed on the record both keep.
+    for app in [&a, &b] {
+        let detail = app.member_detail(on_a.id.clone()).unwrap();
+        assert_eq!(detail.form.address.as_deref(), Some("Thôn 3"));
+        assert_eq!(detail.row.full_name, "Nguyễn Văn An");
+    }
     for app in [&a, &b] {
         let names: Vec<String> = app
             .members_page(MemberQueryForm::default())

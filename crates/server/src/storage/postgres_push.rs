@@ -42,6 +42,39 @@ struct Known {
     subtree: HashSet<Uuid>,
 }
 
+/// The rows of `keys` (entity, row id) that exist.
+async fn load_rows(
+    tx: &Tx<'_>,
+    keys: &[(String, String)],
+) -> StorageResult<Vec<((String, String), Row)>> {
+    let entities: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let row_ids: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let mut rows = Vec::new();
+    for r in tx
+        .query(
+            &stmt(
+                tx,
+                "SELECT s.entity, s.row_id, s.state, s.scope_unit FROM sync_rows s
+                 JOIN unnest($1::text[], $2::text[]) AS k(entity, row_id)
+                   ON s.entity = k.entity AND s.row_id = k.row_id",
+            )
+            .await?,
+            &[&entities, &row_ids],
+        )
+        .await?
+    {
+        rows.push((
+            (r.get(0), r.get(1)),
+            Row {
+                state: rules::row_state(r.get(2))?,
+                scope: r.get(3),
+                dirty: false,
+            },
+        ));
+    }
+    Ok(rows)
+}
+
 async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageResult<Known> {
     let seqs: Vec<i64> = ops.iter().map(|o| o.device_seq).collect();
     let by_seq = tx
@@ -100,30 +133,33 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
                 .push((r.get(1), kept.0, lost.0));
         }
     }
-    let entities: Vec<&str> = ops.iter().map(|o| o.entity.as_str()).collect();
-    let row_ids: Vec<&str> = ops.iter().map(|o| o.row_id.as_str()).collect();
     let mut rows = HashMap::new();
-    for r in tx
-        .query(
-            &stmt(
-                tx,
-                "SELECT s.entity, s.row_id, s.state, s.scope_unit FROM sync_rows s
-                 JOIN unnest($1::text[], $2::text[]) AS k(entity, row_id)
-                   ON s.entity = k.entity AND s.row_id = k.row_id",
-            )
-            .await?,
-            &[&entities, &row_ids],
-        )
-        .await?
-    {
-        rows.insert(
-            (r.get(0), r.get(1)),
-            Row {
-                state: rules::row_state(r.get(2))?,
-                scope: r.get(3),
-                dirty: false,
-            },
-        );
+    let mut wanted: Vec<(String, String)> = ops
+        .iter()
+        .map(|o| (o.entity.clone(), o.row_id.clone()))
+        .collect();
+    // The ops' rows, then the records those were merged into (an edit of a record merged
+    // away lands on its survivor), a few merges deep.
+    for _ in 0..=rules::MAX_REDIRECTS {
+        if wanted.is_empty() {
+            break;
+        }
+        let loaded = load_rows(tx, &wanted).await?;
+        wanted = Vec::new();
+        for (key, row) in loaded {
+            if let Some(survivor) = row
+                .state
+                .fields
+                .get("merged_into")
+                .and_then(|f| f.value.as_str())
+            {
+                let next = (key.0.clone(), survivor.to_owned());
+                if !rows.contains_key(&next) && next != key {
+                    wanted.push(next);
+                }
+            }
+            rows.entry(key).or_insert(row);
+        }
     }
     let subtree = tx
         .query(
@@ -219,6 +255,27 @@ fn decide(
             .collect::<StorageResult<Vec<_>>>()?;
         return Ok(rules::replayed(op, refused, conflicts, fields));
     }
+
+    // An edit of a record merged away (made offline before the merge was known) lands on the
+    // record it was merged into.
+    let mut key = key;
+    let mut target = std::borrow::Cow::Borrowed(op);
+    for _ in 0..rules::MAX_REDIRECTS {
+        let Some(survivor) = known
+            .rows
+            .get(&key)
+            .and_then(|row| rules::redirect_target(&target, &row.state))
+        else {
+            break;
+        };
+        let next = (key.0.clone(), survivor.clone());
+        if !known.rows.contains_key(&next) {
+            break;
+        }
+        target = std::borrow::Cow::Owned(rules::redirected(&target, survivor));
+        key = next;
+    }
+    let op = target.as_ref();
 
     let result = match rules::known_entity(op) {
         Err(refused) => refused,

@@ -163,7 +163,27 @@ fn decide(
         Ok(kind) => kind,
         Err(refused) => return Ok(refused),
     };
-    let existing = load_row(tx, op)?;
+    let mut existing = load_row(tx, op)?;
+    // An edit of a record merged away (made offline before the merge was known) lands on the
+    // record it was merged into.
+    let mut target = std::borrow::Cow::Borrowed(op);
+    for _ in 0..rules::MAX_REDIRECTS {
+        let Some(survivor) = existing
+            .as_ref()
+            .and_then(|(row, _)| rules::redirect_target(&target, row))
+        else {
+            break;
+        };
+        let next = rules::redirected(&target, survivor);
+        match load_row(tx, &next)? {
+            Some(row) => {
+                existing = Some(row);
+                target = std::borrow::Cow::Owned(next);
+            }
+            None => break,
+        }
+    }
+    let op = target.as_ref();
     let in_scope = match &existing {
         Some((_, scope)) => in_subtree(tx, scope, device.unit.id)?,
         None => true,

@@ -193,3 +193,31 @@ pub fn format_accepted(format: i64) -> bool {
     format == khuyenhoc_sync_protocol::OP_FORMAT
         || format == khuyenhoc_sync_protocol::OP_FORMAT_PREVIOUS
 }
+
+/// Most merges followed from one record to the record that finally holds it.
+pub(super) const MAX_REDIRECTS: usize = 8;
+
+/// The record `row` was merged into, when an op against `row` must land there instead: a member
+/// or unit merged away while a laptop still had offline edits for it. An op that changes the
+/// merge itself (or the record's deletion) stays where it is.
+pub(super) fn redirect_target(op: &Op, row: &RowState) -> Option<String> {
+    if !matches!(op.entity.as_str(), "member" | "org_unit")
+        || op.fields.contains_key("merged_into")
+        || op.fields.contains_key("deleted")
+    {
+        return None;
+    }
+    row.fields
+        .get("merged_into")
+        .and_then(|f| f.value.as_str())
+        .filter(|survivor| !survivor.is_empty() && *survivor != op.row_id)
+        .map(str::to_owned)
+}
+
+/// `op` aimed at the record `row_id` instead (same op id, sequence and fields).
+pub(super) fn redirected(op: &Op, row_id: String) -> Op {
+    Op {
+        row_id,
+        ..op.clone()
+    }
+}
