@@ -77,8 +77,6 @@ pub async fn click(app: &Desktop, testid: &str) {
     .await
 }
 
-/// The names in the member list, once they equal `want`.
-
 /// Waits until the member list shows exactly `want`, in order.
 pub async fn wait_rows(app: &Desktop, want: &[&str]) {
     let end = std::time::Instant::now() + Duration::from_secs(20);

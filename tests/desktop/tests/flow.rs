@@ -4,13 +4,11 @@
 //! edit. Saves screenshots of the main screens into docs/screenshots/.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use fantoccini::Locator;
-use khuyenhoc_desktop_e2e::ui::{
-    click, screenshot, select_label, type_into, wait_rows, with_element,
-};
+use khuyenhoc_desktop_e2e::ui::{click, screenshot, select_label, type_into, wait_rows};
 use khuyenhoc_desktop_e2e::{Desktop, poll};
 
 /// Selects the unit named `name` in the unit tree.
