@@ -10,6 +10,10 @@ ALTER TABLE sync_state ADD COLUMN clock_offset_ms INTEGER;
 ALTER TABLE outbox ADD COLUMN acked_ms INTEGER;
 CREATE INDEX outbox_acked ON outbox (acked_ms) WHERE acked = 1;
 
+-- A push answer names its ops by id: without this index acknowledging a push of 100,000 ops
+-- read the whole outbox once per op.
+CREATE INDEX outbox_op_id ON outbox (op_id);
+
 -- Fields and record kinds a newer version of the app (or the server) sends that this version
 -- does not know yet: kept as they came (the newest version of each), so nothing is lost and a
 -- later version of the app can take them in. The server keeps them too.
