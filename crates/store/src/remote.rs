@@ -170,6 +170,7 @@ pub(crate) fn apply_row(
     if fields.is_empty() {
         return Ok(());
     }
+    let applied_before = report.fields_applied;
     let exists = if table.history {
         tx.query_row(
             &format!("SELECT '{{}}' FROM {} WHERE id = ?1", table.table),
@@ -244,6 +245,7 @@ pub(crate) fn apply_row(
                 |r| r.get(0),
             )?;
             let mut versions = parse_versions(&versions);
+            let mut taken = false;
             for f in fields {
                 let current = field_version(&versions, &created, f.field);
                 let takes = match take {
@@ -257,18 +259,23 @@ pub(crate) fn apply_row(
                     )?;
                     versions.insert(f.field.to_owned(), Value::String(f.version.to_owned()));
                     report.fields_applied += 1;
+                    taken = true;
                 } else {
                     report.fields_older += 1;
                 }
             }
-            tx.execute(
-                &format!("UPDATE {} SET versions = ?2 WHERE id = ?1", table.table),
-                params![row_id, Value::Object(versions).to_string()],
-            )?;
+            // An answer that only confirms what the laptop holds (its own push acknowledged)
+            // writes nothing.
+            if taken {
+                tx.execute(
+                    &format!("UPDATE {} SET versions = ?2 WHERE id = ?1", table.table),
+                    params![row_id, Value::Object(versions).to_string()],
+                )?;
+            }
         }
         Some(_) => report.fields_older += fields.len(),
     }
-    if table.entity == "member" {
+    if table.entity == "member" && report.fields_applied > applied_before {
         let (name, card, phone): (String, Option<String>, Option<String>) = tx.query_row(
             "SELECT full_name, card_number, phone FROM members WHERE id = ?1",
             [row_id],

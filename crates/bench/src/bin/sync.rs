@@ -133,10 +133,21 @@ fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// Where a push's time went: the laptop reading its outbox, the round trips (the server's
+/// work included), the laptop applying the answers.
+#[derive(Default, Debug)]
+struct PushTimes {
+    read: Duration,
+    wire: Duration,
+    apply: Duration,
+}
+
 /// Pushes every pending op of `store` the way a sync does, without the pull that follows.
-async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<usize> {
+async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<(usize, PushTimes)> {
     let mut pushed = 0;
+    let mut times = PushTimes::default();
     loop {
+        let t = Instant::now();
         let (device_id, ops) = {
             let s = store.lock().unwrap();
             (
@@ -144,9 +155,11 @@ async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<usize> {
                 s.next_push(khuyenhoc_sync_client::engine::PUSH_BATCH)?,
             )
         };
+        times.read += t.elapsed();
         if ops.is_empty() {
-            return Ok(pushed);
+            return Ok((pushed, times));
         }
+        let t = Instant::now();
         let answer = conn
             .push(&PushRequest {
                 op_format: OP_FORMAT,
@@ -154,11 +167,15 @@ async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<usize> {
                 ops,
             })
             .await?;
-        pushed += store
+        times.wire += t.elapsed();
+        let t = Instant::now();
+        let acknowledged = store
             .lock()
             .unwrap()
             .apply_push_response(&answer)?
             .acknowledged;
+        pushed += acknowledged;
+        times.apply += t.elapsed();
     }
 }
 
@@ -238,7 +255,7 @@ async fn push_and_pull(world: &World, dir: &Path, n: usize) -> Result<()> {
     }
     world.wire.take();
     let t = Instant::now();
-    let pushed = push_all(&a, &a_conn).await?;
+    let (pushed, parts) = push_all(&a, &a_conn).await?;
     let push_time = t.elapsed();
     let (up, down) = world.wire.take();
     println!(
@@ -247,6 +264,12 @@ async fn push_and_pull(world: &World, dir: &Path, n: usize) -> Result<()> {
         per_second(pushed, push_time),
         up as f64 / pushed as f64,
         down as f64 / pushed as f64,
+    );
+    println!(
+        "  of which the laptop reading its outbox {:.2} s, round trips with the server's work {:.2} s, the laptop applying the answers {:.2} s",
+        parts.read.as_secs_f64(),
+        parts.wire.as_secs_f64(),
+        parts.apply.as_secs_f64()
     );
     if let Some(url) = &world.postgres {
         let (rows, copy_time) = copy_floor(url, &a).await?;
@@ -344,7 +367,7 @@ async fn many_devices(world: Arc<World>, dir: &Path, devices: usize, edits: usiz
             tokio::spawn(async move {
                 let (store, conn) = &*laptop;
                 let t = Instant::now();
-                let pushed = push_all(store, conn).await?;
+                let (pushed, _) = push_all(store, conn).await?;
                 anyhow::Ok((t.elapsed(), pushed))
             })
         })
