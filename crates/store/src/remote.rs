@@ -171,23 +171,22 @@ pub(crate) fn apply_row(
         return Ok(());
     }
     let applied_before = report.fields_applied;
-    let exists = if table.history {
-        tx.query_row(
-            &format!("SELECT '{{}}' FROM {} WHERE id = ?1", table.table),
-            [row_id],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()?
+    // Statements are cached: a pulled page or a push answer runs the same few per row.
+    let exists: Option<(String, String)> = if table.history {
+        tx.prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", table.table))?
+            .query_row([row_id], |_| Ok((String::new(), String::new())))
+            .optional()?
     } else {
-        tx.query_row(
-            &format!("SELECT versions FROM {} WHERE id = ?1", table.table),
-            [row_id],
-            |r| r.get(0),
-        )
+        tx.prepare_cached(&format!(
+            "SELECT versions, created_version FROM {} WHERE id = ?1",
+            table.table
+        ))?
+        .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
     };
     // The oldest version among the fields: the row's creation version when it is new.
     let oldest = fields.iter().map(|f| f.version).min().unwrap_or_default();
+    let existed = exists.is_some();
     match exists {
         None => {
             let mut cols = vec!["id".to_owned()];
@@ -213,37 +212,30 @@ pub(crate) fn apply_row(
                     SqlValue::Text(Value::Object(versions).to_string()),
                 ]);
             }
-            if table.entity == "member" {
+            // A new member gets its search text and sort key with the row, and its entry in
+            // the search index at once (there is no insert trigger).
+            let search = (table.entity == "member").then(|| new_member_search(fields));
+            if let Some((text, key)) = &search {
                 cols.extend(["search_text".to_owned(), "sort_key".to_owned()]);
-                vals.extend([SqlValue::Text(String::new()), SqlValue::Blob(Vec::new())]);
+                vals.extend([SqlValue::Text(text.clone()), SqlValue::Blob(key.clone())]);
             }
             let marks = vec!["?"; cols.len()].join(", ");
-            tx.execute(
-                &format!(
-                    "INSERT INTO {} ({}) VALUES ({marks})",
-                    table.table,
-                    cols.join(", ")
-                ),
-                rusqlite::params_from_iter(vals),
-            )?;
-            if table.entity == "member" {
-                // Index the new row as it is (empty text) so the update below, whose trigger
-                // removes the old text from the index, finds it there: removing a row that was
-                // never indexed corrupts an FTS5 index.
-                tx.execute(
-                    "INSERT INTO member_search (rowid, search_text) VALUES (last_insert_rowid(), '')",
-                    [],
-                )?;
+            tx.prepare_cached(&format!(
+                "INSERT INTO {} ({}) VALUES ({marks})",
+                table.table,
+                cols.join(", ")
+            ))?
+            .execute(rusqlite::params_from_iter(vals))?;
+            if let Some((text, _)) = &search {
+                tx.prepare_cached(
+                    "INSERT INTO member_search (rowid, search_text) VALUES (last_insert_rowid(), ?1)",
+                )?
+                .execute([text])?;
             }
             report.rows_created += 1;
             report.fields_applied += fields.len();
         }
-        Some(versions) if !table.history => {
-            let created: String = tx.query_row(
-                &format!("SELECT created_version FROM {} WHERE id = ?1", table.table),
-                [row_id],
-                |r| r.get(0),
-            )?;
+        Some((versions, created)) if !table.history => {
             let mut versions = parse_versions(&versions);
             let mut taken = false;
             for f in fields {
@@ -253,10 +245,11 @@ pub(crate) fn apply_row(
                     Take::Force => f.version != current.as_str(),
                 };
                 if takes {
-                    tx.execute(
-                        &format!("UPDATE {} SET {} = ?2 WHERE id = ?1", table.table, f.field),
-                        params![row_id, json_to_sql(f.value)],
-                    )?;
+                    tx.prepare_cached(&format!(
+                        "UPDATE {} SET {} = ?2 WHERE id = ?1",
+                        table.table, f.field
+                    ))?
+                    .execute(params![row_id, json_to_sql(f.value)])?;
                     versions.insert(f.field.to_owned(), Value::String(f.version.to_owned()));
                     report.fields_applied += 1;
                     taken = true;
@@ -267,30 +260,42 @@ pub(crate) fn apply_row(
             // An answer that only confirms what the laptop holds (its own push acknowledged)
             // writes nothing.
             if taken {
-                tx.execute(
-                    &format!("UPDATE {} SET versions = ?2 WHERE id = ?1", table.table),
-                    params![row_id, Value::Object(versions).to_string()],
-                )?;
+                tx.prepare_cached(&format!(
+                    "UPDATE {} SET versions = ?2 WHERE id = ?1",
+                    table.table
+                ))?
+                .execute(params![row_id, Value::Object(versions).to_string()])?;
             }
         }
         Some(_) => report.fields_older += fields.len(),
     }
-    if table.entity == "member" && report.fields_applied > applied_before {
-        let (name, card, phone): (String, Option<String>, Option<String>) = tx.query_row(
-            "SELECT full_name, card_number, phone FROM members WHERE id = ?1",
-            [row_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        tx.execute(
-            "UPDATE members SET search_text = ?2, sort_key = ?3 WHERE id = ?1",
-            params![
+    if table.entity == "member" && existed && report.fields_applied > applied_before {
+        let (name, card, phone): (String, Option<String>, Option<String>) = tx
+            .prepare_cached("SELECT full_name, card_number, phone FROM members WHERE id = ?1")?
+            .query_row([row_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        tx.prepare_cached("UPDATE members SET search_text = ?2, sort_key = ?3 WHERE id = ?1")?
+            .execute(params![
                 row_id,
                 search_text(&name, card.as_deref(), phone.as_deref()),
                 name_sort_key(&name)
-            ],
-        )?;
+            ])?;
     }
     Ok(())
+}
+
+/// The search text and sort key of a member created from `fields`.
+fn new_member_search(fields: &[Incoming<'_>]) -> (String, Vec<u8>) {
+    let text = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.field == name)
+            .and_then(|f| f.value.as_str())
+    };
+    let name = text("full_name").unwrap_or_default();
+    (
+        search_text(name, text("card_number"), text("phone")),
+        name_sort_key(name),
+    )
 }
 
 /// Reads the hybrid logical clock, lets `f` advance it, writes it back.
@@ -298,11 +303,9 @@ pub(crate) fn with_clock<T>(
     tx: &rusqlite::Transaction<'_>,
     f: impl FnOnce(&mut Hlc) -> Result<T>,
 ) -> Result<T> {
-    let (wall, counter): (i64, i64) = tx.query_row(
-        "SELECT hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (wall, counter): (i64, i64) = tx
+        .prepare_cached("SELECT hlc_wall_ms, hlc_counter FROM local_state WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let mut clock = Hlc {
         wall_ms: wall as u64,
         counter: counter as u32,

@@ -277,18 +277,17 @@ impl Store {
             );
             for result in &response.results {
                 let Some((entity, row_id, seq, intent)) = tx
-                    .query_row(
+                    .prepare_cached(
                         "SELECT entity, row_id, device_seq, intent FROM outbox WHERE op_id = ?1",
-                        [&result.op_id],
-                        |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, String>(1)?,
-                                r.get::<_, i64>(2)?,
-                                r.get::<_, String>(3)?,
-                            ))
-                        },
-                    )
+                    )?
+                    .query_row([&result.op_id], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    })
                     .optional()?
                 else {
                     tracing::warn!(op = %result.op_id, "a push result for an op this laptop does not have");
@@ -304,10 +303,8 @@ impl Store {
                         ),
                     ));
                 }
-                tx.execute(
-                    "UPDATE outbox SET acked = 1, acked_ms = ?2 WHERE op_id = ?1",
-                    params![result.op_id, now],
-                )?;
+                tx.prepare_cached("UPDATE outbox SET acked = 1, acked_ms = ?2 WHERE op_id = ?1")?
+                    .execute(params![result.op_id, now])?;
                 report.acknowledged += 1;
                 let mut take = Take::Newer;
                 match &result.outcome {

@@ -28,12 +28,12 @@ pub const PULL_PAGE: u32 = 1_000;
 
 /// Ops per push: [`PUSH_BATCH`], or `KHUYENHOC_SYNC_PUSH_BATCH` (tests use small batches to get
 /// several round trips out of a little data).
-fn push_batch() -> usize {
+pub fn push_batch() -> usize {
     env_size("KHUYENHOC_SYNC_PUSH_BATCH").unwrap_or(PUSH_BATCH)
 }
 
 /// Changes per pulled page: [`PULL_PAGE`], or `KHUYENHOC_SYNC_PULL_PAGE` (for tests).
-fn pull_page() -> u32 {
+pub fn pull_page() -> u32 {
     env_size("KHUYENHOC_SYNC_PULL_PAGE")
         .and_then(|n| u32::try_from(n).ok())
         .unwrap_or(PULL_PAGE)

@@ -152,7 +152,7 @@ async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<(usize, Pus
             let s = store.lock().unwrap();
             (
                 s.device_id().to_string(),
-                s.next_push(khuyenhoc_sync_client::engine::PUSH_BATCH)?,
+                s.next_push(khuyenhoc_sync_client::engine::push_batch())?,
             )
         };
         times.read += t.elapsed();
@@ -448,7 +448,8 @@ async fn main() -> Result<()> {
     let n = parse(args.next(), 100_000)?;
     let devices = parse(args.next(), 500)?;
     println!("khuyenhoc-sync-bench");
-    {
+    // `KHUYENHOC_BENCH_ONLY=postgres` skips the SQLite run (to profile the PostgreSQL one).
+    if std::env::var("KHUYENHOC_BENCH_ONLY").as_deref() != Ok("postgres") {
         let dir = tempfile::tempdir()?;
         let db = Database::Sqlite(dir.path().join("server.db"));
         run(db, dir.path(), n, devices).await?;

@@ -81,8 +81,10 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         .query(
             &stmt(
                 tx,
-                "SELECT device_seq, op_id FROM ops_received
-                 WHERE device_id = $1 AND device_seq = ANY($2)",
+                // A join rather than `device_seq = ANY($2)`: the cached generic plan of the
+                // latter reads every op of the device and filters (quadratic over a long push).
+                "SELECT r.device_seq, r.op_id FROM unnest($2::bigint[]) AS s(seq)
+                 JOIN ops_received r ON r.device_id = $1 AND r.device_seq = s.seq",
             )
             .await?,
             &[&device.device_id, &seqs],

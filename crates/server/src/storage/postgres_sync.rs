@@ -109,9 +109,15 @@ pub(super) async fn pull(
             &stmt(
                 &tx,
                 &format!(
-                    "{SUBTREE} SELECT version, entity, row_id, fields, author FROM changes
-                     WHERE version > $2 AND version <= $3 AND scope_unit IN (SELECT id FROM subtree)
-                     ORDER BY version LIMIT $4"
+                    // Each unit's next changes from the (scope_unit, version) index, then the
+                    // first of them all: a page costs the same early or late in a long log
+                    // (filtering the whole log by scope and sorting it grew with every page).
+                    "{SUBTREE} SELECT c.version, c.entity, c.row_id, c.fields, c.author
+                     FROM subtree s CROSS JOIN LATERAL (
+                         SELECT * FROM changes
+                         WHERE scope_unit = s.id AND version > $2 AND version <= $3
+                         ORDER BY version LIMIT $4) c
+                     ORDER BY c.version LIMIT $4"
                 ),
             )
             .await?,
