@@ -46,13 +46,19 @@ fn op_from_row(r: &Row<'_>) -> rusqlite::Result<Op> {
 impl Store {
     /// Unacknowledged ops, oldest first.
     pub fn pending_ops(&self, limit: usize) -> Result<Vec<Op>> {
-        let mut stmt = self.conn.prepare(
+        self.pending_ops_after(0, limit)
+    }
+
+    /// The first `limit` unacknowledged ops after device sequence `after`.
+    pub(crate) fn pending_ops_after(&self, after: i64, limit: usize) -> Result<Vec<Op>> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, author, version, bases
-             FROM outbox WHERE acked = 0 AND device_id = ?1 ORDER BY device_seq LIMIT ?2",
+             FROM outbox WHERE acked = 0 AND device_id = ?1 AND device_seq > ?2
+             ORDER BY device_seq LIMIT ?3",
         )?;
         let ops = stmt
             .query_map(
-                rusqlite::params![self.device_id.to_string(), limit as i64],
+                rusqlite::params![self.device_id.to_string(), after, limit as i64],
                 op_from_row,
             )?
             .collect::<rusqlite::Result<_>>()?;

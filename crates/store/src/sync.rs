@@ -236,21 +236,42 @@ impl Store {
     /// The next push: up to `max_ops` pending ops in device-sequence order, without the rows
     /// held behind a refused op ([`plan_push`]).
     pub fn next_push(&self, max_ops: usize) -> Result<Vec<Op>> {
-        let parked = self.parked_rows()?;
-        if parked.is_empty() {
-            return self.pending_ops(max_ops);
+        self.next_push_after(max_ops, 0, &BTreeMap::new())
+    }
+
+    /// The push after the ops up to device sequence `after`, sent while their answer is not
+    /// yet applied: as [`Self::next_push`], also holding back the rows that answer refused
+    /// (`refused`: each row with its earliest refused version).
+    pub fn next_push_after(
+        &self,
+        max_ops: usize,
+        after: i64,
+        refused: &BTreeMap<RowKey, String>,
+    ) -> Result<Vec<Op>> {
+        let mut parked = self.parked_rows()?;
+        for (row, version) in refused {
+            let first = parked.entry(row.clone()).or_insert_with(|| version.clone());
+            if version < first {
+                *first = version.clone();
+            }
         }
-        // Held ops are few; read enough to fill the push past them.
-        let held = self.conn.query_row(
-            "SELECT count(*) FROM outbox o WHERE acked = 0 AND EXISTS (
-                 SELECT 1 FROM parked_ops p
-                 WHERE p.resolved = 0 AND p.entity = o.entity AND p.row_id = o.row_id)",
-            [],
-            |r| r.get::<_, i64>(0),
-        )? as usize;
-        let pending = self.pending_ops(max_ops + held)?;
-        let plan = plan_push(&pending, &parked, max_ops);
-        Ok(plan.send.into_iter().map(|i| pending[i].clone()).collect())
+        if parked.is_empty() {
+            return self.pending_ops_after(after, max_ops);
+        }
+        // Held ops are few: read windows until the push is full or the outbox ends.
+        let mut send = Vec::new();
+        let mut from = after;
+        loop {
+            let window = self.pending_ops_after(from, max_ops)?;
+            let Some(last) = window.last() else { break };
+            from = last.device_seq;
+            let plan = plan_push(&window, &parked, max_ops - send.len());
+            send.extend(plan.send.into_iter().map(|i| window[i].clone()));
+            if send.len() == max_ops || window.len() < max_ops {
+                break;
+            }
+        }
+        Ok(send)
     }
 
     /// Applies the server's answer to a push, in one transaction: every op in it is

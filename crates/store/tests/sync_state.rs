@@ -230,6 +230,46 @@ fn a_refused_op_is_parked_undone_and_holds_back_its_row_only() {
 }
 
 #[test]
+fn the_push_sent_before_an_answer_is_applied_holds_back_the_rows_that_answer_refused() {
+    let f = fixture();
+    let mut store = f.store;
+    let a = store
+        .add_member(&f.branch_a.id, &person("Phạm Văn Cường"))
+        .unwrap();
+    let b = store
+        .add_member(&f.branch_a.id, &person("Hoàng Thị Dung"))
+        .unwrap();
+    push_all(&mut store);
+    for (id, name) in [
+        (&a.id, "Phạm Văn Cương"),
+        (&a.id, "Phạm Văn Cường Em"),
+        (&b.id, "Hoàng Thị Dũng"),
+    ] {
+        edit(&mut store, id, |m| m.full_name = name.into());
+    }
+    let sent = store.next_push(1).unwrap();
+    let refused = &sent[0];
+    assert_eq!(refused.row_id, a.id.to_string());
+    // Without the refusal known, the next push would carry the member's later edit.
+    let unaware = store
+        .next_push_after(1, refused.device_seq, &Default::default())
+        .unwrap();
+    assert_eq!(unaware[0].row_id, a.id.to_string());
+    // Knowing it (the answer received, not yet applied), the row waits and the push is filled
+    // from further along the outbox.
+    let held = std::collections::BTreeMap::from([(refused.row(), refused.version.clone())]);
+    let next = store.next_push_after(1, refused.device_seq, &held).unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].row_id, b.id.to_string());
+    assert!(
+        store
+            .next_push_after(1, next[0].device_seq, &held)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
 fn a_refused_op_alone_on_its_field_is_undone_to_the_servers_value() {
     let f = fixture();
     let mut store = f.store;

@@ -11,12 +11,15 @@
 //! sequences (`409 sequence_reused`, or a high-water mark past the local counter: the file was
 //! put back from an old copy) makes the laptop take a new identity and enroll again.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use serde::Serialize;
 
 use khuyenhoc_store::{SEQUENCE_BEHIND, SERVER_EPOCH_CHANGED, Store, StoreError};
-use khuyenhoc_sync_protocol::{OP_FORMAT, PullRequest, PushRequest};
+use khuyenhoc_sync_protocol::{
+    OP_FORMAT, Op, OpOutcome, PullRequest, PushRequest, PushResponse, RowKey,
+};
 
 use crate::error::SyncError;
 use crate::http::Connection;
@@ -136,6 +139,46 @@ fn applied<T>(result: Result<T, StoreError>, epoch: &str, store: &Mutex<Store>) 
     }
 }
 
+/// Sends one push in its own task (it goes on while the laptop applies the previous answer).
+fn send_push(
+    conn: &Connection,
+    device_id: &str,
+    ops: &[Op],
+) -> tokio::task::JoinHandle<Result<PushResponse, SyncError>> {
+    tracing::debug!(
+        ops = ops.len(),
+        first_seq = ops.first().map_or(0, |op| op.device_seq),
+        "push: sending {} ops",
+        ops.len()
+    );
+    let conn = conn.clone();
+    let request = PushRequest {
+        op_format: OP_FORMAT,
+        device_id: device_id.to_owned(),
+        ops: ops.to_vec(),
+    };
+    tokio::spawn(async move { conn.push(&request).await })
+}
+
+/// The rows whose ops `answer` refused, each with its earliest refused version: their later
+/// ops wait (as they will once the refusals are parked).
+fn refused_rows(ops: &[Op], answer: &PushResponse) -> BTreeMap<RowKey, String> {
+    let refused: BTreeSet<&str> = answer
+        .results
+        .iter()
+        .filter(|r| matches!(r.outcome, OpOutcome::Rejected { .. }))
+        .map(|r| r.op_id.as_str())
+        .collect();
+    let mut rows: BTreeMap<RowKey, String> = BTreeMap::new();
+    for op in ops.iter().filter(|op| refused.contains(op.op_id.as_str())) {
+        let first = rows.entry(op.row()).or_insert_with(|| op.version.clone());
+        if op.version < *first {
+            first.clone_from(&op.version);
+        }
+    }
+    rows
+}
+
 /// Takes a new device identity after a sequence clash; the error tells the officer to enroll
 /// the laptop again (its token belonged to the old identity).
 fn new_identity(store: &Mutex<Store>) -> SyncError {
@@ -156,37 +199,70 @@ async fn push_and_pull(
     conn: &Connection,
     summary: &mut SyncSummary,
 ) -> Result<(), Stop> {
-    loop {
-        let (device_id, ops) = {
-            let s = lock(store);
-            (s.device_id().to_string(), s.next_push(push_batch())?)
-        };
-        if ops.is_empty() {
-            break;
-        }
+    push_all(store, conn, summary).await?;
+    pull_all(store, conn, summary).await
+}
+
+/// Pushes the pending ops without pulling (the sync benchmark times the push alone); taking
+/// the sync turn as a sync does.
+pub async fn push_pending(
+    store: &Mutex<Store>,
+    conn: &Connection,
+) -> Result<SyncSummary, SyncError> {
+    let _turn = lock(store).sync_turn()?;
+    let mut summary = SyncSummary::default();
+    push_all(store, conn, &mut summary)
+        .await
+        .map_err(Stop::into_error)?;
+    Ok(summary)
+}
+
+/// Pushes until nothing sendable is left.
+async fn push_all(
+    store: &Mutex<Store>,
+    conn: &Connection,
+    summary: &mut SyncSummary,
+) -> Result<(), Stop> {
+    let (device_id, mut ops) = {
+        let s = lock(store);
+        (s.device_id().to_string(), s.next_push(push_batch())?)
+    };
+    let mut request = (!ops.is_empty()).then(|| send_push(conn, &device_id, &ops));
+    while let Some(in_flight) = request.take() {
         let sent = ops.len();
-        tracing::debug!(
-            ops = sent,
-            first_seq = ops[0].device_seq,
-            "push: sending {sent} ops"
-        );
-        let answer = match conn
-            .push(&PushRequest {
-                op_format: OP_FORMAT,
-                device_id,
-                ops,
-            })
-            .await
-        {
-            Err(SyncError::Server { code, .. }) if code == "sequence_reused" => {
+        let answer = match in_flight.await {
+            Ok(Err(SyncError::Server { code, .. })) if code == "sequence_reused" => {
                 return Err(Stop::Failed(new_identity(store)));
             }
-            other => other?,
+            Ok(answer) => answer?,
+            Err(e) => {
+                return Err(Stop::Failed(SyncError::BadAnswer {
+                    detail: format!("the push task ended: {e}"),
+                }));
+            }
         };
+        // The next push leaves before this answer is applied, so that the laptop's work and
+        // the server's overlap; it already holds back the rows this answer refused. The server
+        // still gets one push at a time, in sequence order.
+        let next = {
+            let after = ops.last().map_or(0, |op| op.device_seq);
+            lock(store).next_push_after(push_batch(), after, &refused_rows(&ops, &answer))?
+        };
+        if !next.is_empty() {
+            request = Some(send_push(conn, &device_id, &next));
+        }
         // The store's lock is let go before `applied` may need it again.
         tracing::debug!("push: answer received, applying it");
         let result = lock(store).apply_push_response(&answer);
-        let report = applied(result, &answer.epoch, store)?;
+        let report = match applied(result, &answer.epoch, store) {
+            Ok(report) => report,
+            Err(stop) => {
+                if let Some(next) = request {
+                    next.abort();
+                }
+                return Err(stop);
+            }
+        };
         tracing::debug!(
             acknowledged = report.acknowledged,
             "push: applied the answer, {} ops acknowledged",
@@ -194,6 +270,9 @@ async fn push_and_pull(
         );
         if report.acknowledged == 0 {
             // Sending the same ops again would loop for ever.
+            if let Some(next) = request {
+                next.abort();
+            }
             return Err(Stop::Failed(SyncError::BadAnswer {
                 detail: format!("the server acknowledged none of {sent} ops"),
             }));
@@ -201,7 +280,17 @@ async fn push_and_pull(
         summary.pushed += report.acknowledged;
         summary.conflicts += report.conflicts;
         summary.rejected += report.rejected;
+        ops = next;
     }
+    Ok(())
+}
+
+/// Pulls pages until the server says there are no more.
+async fn pull_all(
+    store: &Mutex<Store>,
+    conn: &Connection,
+    summary: &mut SyncSummary,
+) -> Result<(), Stop> {
     loop {
         let cursor = lock(store).sync_status()?.pull_cursor;
         tracing::debug!(cursor, "pull: asking for the page after cursor {cursor}");

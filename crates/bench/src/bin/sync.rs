@@ -31,7 +31,6 @@ use khuyenhoc_server::config::Database;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_store::{OpenOptions, Store};
 use khuyenhoc_sync_client::{Connection, ServerAddress, enroll, sync_once};
-use khuyenhoc_sync_protocol::{OP_FORMAT, PushRequest};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Bytes that crossed the proxy, each way.
@@ -133,50 +132,12 @@ fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// Where a push's time went: the laptop reading its outbox, the round trips (the server's
-/// work included), the laptop applying the answers.
-#[derive(Default, Debug)]
-struct PushTimes {
-    read: Duration,
-    wire: Duration,
-    apply: Duration,
-}
-
-/// Pushes every pending op of `store` the way a sync does, without the pull that follows.
-async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<(usize, PushTimes)> {
-    let mut pushed = 0;
-    let mut times = PushTimes::default();
-    loop {
-        let t = Instant::now();
-        let (device_id, ops) = {
-            let s = store.lock().unwrap();
-            (
-                s.device_id().to_string(),
-                s.next_push(khuyenhoc_sync_client::engine::push_batch())?,
-            )
-        };
-        times.read += t.elapsed();
-        if ops.is_empty() {
-            return Ok((pushed, times));
-        }
-        let t = Instant::now();
-        let answer = conn
-            .push(&PushRequest {
-                op_format: OP_FORMAT,
-                device_id,
-                ops,
-            })
-            .await?;
-        times.wire += t.elapsed();
-        let t = Instant::now();
-        let acknowledged = store
-            .lock()
-            .unwrap()
-            .apply_push_response(&answer)?
-            .acknowledged;
-        pushed += acknowledged;
-        times.apply += t.elapsed();
-    }
+/// Pushes every pending op of `store` the way a sync does (batches in sequence order, the next
+/// one sent while the laptop applies the previous answer), without the pull that follows.
+async fn push_all(store: &Mutex<Store>, conn: &Connection) -> Result<usize> {
+    Ok(khuyenhoc_sync_client::engine::push_pending(store, conn)
+        .await?
+        .pushed)
 }
 
 /// The floor on PostgreSQL: the pushed rows' server state (each member's fields with their
@@ -255,7 +216,7 @@ async fn push_and_pull(world: &World, dir: &Path, n: usize) -> Result<()> {
     }
     world.wire.take();
     let t = Instant::now();
-    let (pushed, parts) = push_all(&a, &a_conn).await?;
+    let pushed = push_all(&a, &a_conn).await?;
     let push_time = t.elapsed();
     let (up, down) = world.wire.take();
     println!(
@@ -264,12 +225,6 @@ async fn push_and_pull(world: &World, dir: &Path, n: usize) -> Result<()> {
         per_second(pushed, push_time),
         up as f64 / pushed as f64,
         down as f64 / pushed as f64,
-    );
-    println!(
-        "  of which the laptop reading its outbox {:.2} s, round trips with the server's work {:.2} s, the laptop applying the answers {:.2} s",
-        parts.read.as_secs_f64(),
-        parts.wire.as_secs_f64(),
-        parts.apply.as_secs_f64()
     );
     if let Some(url) = &world.postgres {
         let (rows, copy_time) = copy_floor(url, &a).await?;
@@ -367,7 +322,7 @@ async fn many_devices(world: Arc<World>, dir: &Path, devices: usize, edits: usiz
             tokio::spawn(async move {
                 let (store, conn) = &*laptop;
                 let t = Instant::now();
-                let (pushed, _) = push_all(store, conn).await?;
+                let pushed = push_all(store, conn).await?;
                 anyhow::Ok((t.elapsed(), pushed))
             })
         })
