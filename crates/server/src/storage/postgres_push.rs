@@ -40,71 +40,86 @@ struct Known {
     conflicts: HashMap<String, Vec<(String, serde_json::Value, serde_json::Value)>>,
     /// The units of the device's subtree.
     subtree: HashSet<Uuid>,
+    /// The device's highest sequence received before this batch.
+    high_water: i64,
 }
+
+const ROWS_SQL: &str = "SELECT s.entity, s.row_id, s.state, s.scope_unit FROM sync_rows s
+     JOIN unnest($1::text[], $2::text[]) AS k(entity, row_id)
+       ON s.entity = k.entity AND s.row_id = k.row_id";
 
 /// The rows of `keys` (entity, row id) that exist.
 async fn load_rows(
     tx: &Tx<'_>,
     keys: &[(String, String)],
-) -> StorageResult<Vec<((String, String), Row)>> {
+) -> StorageResult<Vec<tokio_postgres::Row>> {
     let entities: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
     let row_ids: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
-    let mut rows = Vec::new();
-    for r in tx
-        .query(
-            &stmt(
-                tx,
-                "SELECT s.entity, s.row_id, s.state, s.scope_unit FROM sync_rows s
-                 JOIN unnest($1::text[], $2::text[]) AS k(entity, row_id)
-                   ON s.entity = k.entity AND s.row_id = k.row_id",
-            )
-            .await?,
-            &[&entities, &row_ids],
-        )
-        .await?
-    {
-        rows.push((
-            (r.get(0), r.get(1)),
-            Row {
-                state: rules::row_state(r.get(2))?,
-                scope: r.get(3),
-                dirty: false,
-            },
-        ));
-    }
-    Ok(rows)
+    Ok(tx
+        .query(&stmt(tx, ROWS_SQL).await?, &[&entities, &row_ids])
+        .await?)
 }
 
+fn to_rows(rows: Vec<tokio_postgres::Row>) -> StorageResult<Vec<((String, String), Row)>> {
+    rows.iter()
+        .map(|r| {
+            Ok((
+                (r.get(0), r.get(1)),
+                Row {
+                    state: rules::row_state(r.get(2))?,
+                    scope: r.get(3),
+                    dirty: false,
+                },
+            ))
+        })
+        .collect()
+}
+
+async fn query(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StorageResult<Vec<tokio_postgres::Row>> {
+    Ok(tx.query(&stmt(tx, sql).await?, params).await?)
+}
+
+/// Reads what the batch needs. The first reads go out together (tokio-postgres pipelines
+/// queries polled at once on one connection: one round trip, not five).
 async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageResult<Known> {
     let seqs: Vec<i64> = ops.iter().map(|o| o.device_seq).collect();
-    let by_seq = tx
-        .query(
-            &stmt(
-                tx,
-                // A join rather than `device_seq = ANY($2)`: the cached generic plan of the
-                // latter reads every op of the device and filters (quadratic over a long push).
-                "SELECT r.device_seq, r.op_id FROM unnest($2::bigint[]) AS s(seq)
-                 JOIN ops_received r ON r.device_id = $1 AND r.device_seq = s.seq",
-            )
-            .await?,
-            &[&device.device_id, &seqs],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
     let ids: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
-    let by_id = tx
-        .query(
-            &stmt(
-                tx,
-                "SELECT op_id, outcome, reject_code, reject_reason FROM ops_received
-                 WHERE op_id = ANY($1)",
-            )
-            .await?,
-            &[&ids],
-        )
-        .await?
+    let mut wanted: Vec<(String, String)> = ops
+        .iter()
+        .map(|o| (o.entity.clone(), o.row_id.clone()))
+        .collect();
+    let subtree_sql = format!("{SUBTREE} SELECT id FROM subtree");
+    let (by_device, by_ids, by_unit): (Params<2>, Params<1>, Params<1>) =
+        ([&device.device_id, &seqs], [&ids], [&device.unit.id]);
+    let (seq_rows, id_rows, first_rows, subtree_rows, high_water) = tokio::try_join!(
+        // A join rather than `device_seq = ANY($2)`: the cached generic plan of the latter
+        // reads every op of the device and filters (quadratic over a long push).
+        query(
+            tx,
+            "SELECT r.device_seq, r.op_id FROM unnest($2::bigint[]) AS s(seq)
+             JOIN ops_received r ON r.device_id = $1 AND r.device_seq = s.seq",
+            &by_device,
+        ),
+        query(
+            tx,
+            "SELECT op_id, outcome, reject_code, reject_reason FROM ops_received
+             WHERE op_id = ANY($1)",
+            &by_ids,
+        ),
+        load_rows(tx, &wanted),
+        query(tx, &subtree_sql, &by_unit),
+        query(
+            tx,
+            "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = $1",
+            &by_device[..1],
+        ),
+    )?;
+    let by_seq = seq_rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let by_id: HashMap<String, Received> = id_rows
         .iter()
         .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
         .collect();
@@ -115,17 +130,12 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         .collect();
     let mut conflicts: HashMap<String, Vec<_>> = HashMap::new();
     if !met.is_empty() {
-        for r in tx
-            .query(
-                &stmt(
-                    tx,
-                    "SELECT op_id, field, kept, lost FROM conflicts
-                     WHERE op_id = ANY($1) ORDER BY id",
-                )
-                .await?,
-                &[&met],
-            )
-            .await?
+        for r in query(
+            tx,
+            "SELECT op_id, field, kept, lost FROM conflicts WHERE op_id = ANY($1) ORDER BY id",
+            &[&met],
+        )
+        .await?
         {
             let (kept, lost): (Json<serde_json::Value>, Json<serde_json::Value>) =
                 (r.get(2), r.get(3));
@@ -136,17 +146,10 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         }
     }
     let mut rows = HashMap::new();
-    let mut wanted: Vec<(String, String)> = ops
-        .iter()
-        .map(|o| (o.entity.clone(), o.row_id.clone()))
-        .collect();
     // The ops' rows, then the records those were merged into (an edit of a record merged
     // away lands on its survivor), a few merges deep.
+    let mut loaded = to_rows(first_rows)?;
     for _ in 0..=rules::MAX_REDIRECTS {
-        if wanted.is_empty() {
-            break;
-        }
-        let loaded = load_rows(tx, &wanted).await?;
         wanted = Vec::new();
         for (key, row) in loaded {
             if let Some(survivor) = row
@@ -162,22 +165,18 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
             }
             rows.entry(key).or_insert(row);
         }
+        if wanted.is_empty() {
+            break;
+        }
+        loaded = to_rows(load_rows(tx, &wanted).await?)?;
     }
-    let subtree = tx
-        .query(
-            &stmt(tx, &format!("{SUBTREE} SELECT id FROM subtree")).await?,
-            &[&device.unit.id],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
     Ok(Known {
         by_seq,
         by_id,
         rows,
         conflicts,
-        subtree,
+        subtree: subtree_rows.iter().map(|r| r.get(0)).collect(),
+        high_water: high_water[0].get(0),
     })
 }
 
@@ -347,10 +346,27 @@ fn decide(
     Ok(result)
 }
 
+/// A statement's parameters.
+type Params<'a, const N: usize> = [&'a (dyn tokio_postgres::types::ToSql + Sync); N];
+
+/// Runs `sql` unless there is nothing to write.
+async fn execute_unless_empty(
+    tx: &Tx<'_>,
+    empty: bool,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StorageResult<()> {
+    if !empty {
+        tx.execute(&stmt(tx, sql).await?, params).await?;
+    }
+    Ok(())
+}
+
+/// Writes what the batch decided: the four statements go out together (pipelined).
 async fn write(
     tx: &Tx<'_>,
     device: &AuthenticatedDevice,
-    known: Known,
+    rows: HashMap<(String, String), Row>,
     w: Writes,
     now: Timestamp,
 ) -> StorageResult<()> {
@@ -359,109 +375,121 @@ async fn write(
             $v.iter().map(|r| r.$i.clone()).collect::<Vec<_>>()
         };
     }
-    if !w.received.is_empty() {
-        let outcomes: Vec<&str> = w.received.iter().map(|r| r.4).collect();
-        tx.execute(
-            &stmt(
-                tx,
-                "INSERT INTO ops_received (device_id, device_seq, op_id, entity, row_id, outcome,
-                     reject_code, reject_reason, received_at)
-                 SELECT $1, * , $9 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
-                     $6::text[], $7::text[], $8::text[])",
-            )
-            .await?,
-            &[
-                &device.device_id,
-                &column!(w.received, 0),
-                &column!(w.received, 1),
-                &column!(w.received, 2),
-                &column!(w.received, 3),
-                &outcomes,
-                &column!(w.received, 5),
-                &column!(w.received, 6),
-                &now,
-            ],
-        )
-        .await?;
-    }
-    let dirty: Vec<_> = known.rows.into_iter().filter(|(_, r)| r.dirty).collect();
-    if !dirty.is_empty() {
-        let entities: Vec<&str> = dirty.iter().map(|((e, _), _)| e.as_str()).collect();
-        let ids: Vec<&str> = dirty.iter().map(|((_, id), _)| id.as_str()).collect();
-        let scopes: Vec<Uuid> = dirty.iter().map(|(_, r)| r.scope).collect();
-        let states: Vec<Json<_>> = dirty.iter().map(|(_, r)| Json(&r.state.fields)).collect();
-        tx.execute(
-            &stmt(
-                tx,
-                "INSERT INTO sync_rows (entity, row_id, scope_unit, state)
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[])
-                 ON CONFLICT (entity, row_id) DO UPDATE SET state = excluded.state",
-            )
-            .await?,
-            &[&entities, &ids, &scopes, &states],
-        )
-        .await?;
-    }
-    if !w.changes.is_empty() {
+    let received = (
+        column!(w.received, 0),
+        column!(w.received, 1),
+        column!(w.received, 2),
+        column!(w.received, 3),
+        w.received.iter().map(|r| r.4).collect::<Vec<&str>>(),
+        column!(w.received, 5),
+        column!(w.received, 6),
+    );
+    let dirty: Vec<_> = rows.into_iter().filter(|(_, r)| r.dirty).collect();
+    let entities: Vec<&str> = dirty.iter().map(|((e, _), _)| e.as_str()).collect();
+    let ids: Vec<&str> = dirty.iter().map(|((_, id), _)| id.as_str()).collect();
+    let scopes: Vec<Uuid> = dirty.iter().map(|(_, r)| r.scope).collect();
+    let states: Vec<Json<_>> = dirty.iter().map(|(_, r)| Json(&r.state.fields)).collect();
+    let changes = (
+        column!(w.changes, 0),
+        column!(w.changes, 1),
+        column!(w.changes, 2),
+        column!(w.changes, 3),
+        column!(w.changes, 4),
+        column!(w.changes, 5),
+    );
+    let conflicts = (
+        column!(w.conflicts, 0),
+        column!(w.conflicts, 1),
+        column!(w.conflicts, 2),
+        column!(w.conflicts, 3),
+        column!(w.conflicts, 4),
+        column!(w.conflicts, 5),
+    );
+    let received: Params<9> = [
+        &device.device_id,
+        &received.0,
+        &received.1,
+        &received.2,
+        &received.3,
+        &received.4,
+        &received.5,
+        &received.6,
+        &now,
+    ];
+    let dirty_rows: Params<4> = [&entities, &ids, &scopes, &states];
+    let changes: Params<6> = [
+        &changes.0, &changes.1, &changes.2, &changes.3, &changes.4, &changes.5,
+    ];
+    let conflicts: Params<7> = [
+        &conflicts.0,
+        &conflicts.1,
+        &conflicts.2,
+        &conflicts.3,
+        &conflicts.4,
+        &conflicts.5,
+        &now,
+    ];
+    tokio::try_join!(
+        execute_unless_empty(
+            tx,
+            w.received.is_empty(),
+            "INSERT INTO ops_received (device_id, device_seq, op_id, entity, row_id, outcome,
+                 reject_code, reject_reason, received_at)
+             SELECT $1, * , $9 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[],
+                 $6::text[], $7::text[], $8::text[])",
+            &received,
+        ),
+        execute_unless_empty(
+            tx,
+            dirty.is_empty(),
+            "INSERT INTO sync_rows (entity, row_id, scope_unit, state)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[])
+             ON CONFLICT (entity, row_id) DO UPDATE SET state = excluded.state",
+            &dirty_rows,
+        ),
         // In op order: versions follow the device's sequence.
-        tx.execute(
-            &stmt(
-                tx,
-                "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author)
-                 SELECT entity, row_id, scope_unit, fields, op_id, author
-                 FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[])
-                      WITH ORDINALITY AS c(entity, row_id, scope_unit, fields, op_id, author, n)
-                 ORDER BY n",
-            )
-            .await?,
-            &[
-                &column!(w.changes, 0),
-                &column!(w.changes, 1),
-                &column!(w.changes, 2),
-                &column!(w.changes, 3),
-                &column!(w.changes, 4),
-                &column!(w.changes, 5),
-            ],
-        )
-        .await?;
-    }
-    if !w.conflicts.is_empty() {
-        tx.execute(
-            &stmt(
-                tx,
-                "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
-                 SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
-                     $5::jsonb[], $6::jsonb[])",
-            )
-            .await?,
-            &[
-                &column!(w.conflicts, 0),
-                &column!(w.conflicts, 1),
-                &column!(w.conflicts, 2),
-                &column!(w.conflicts, 3),
-                &column!(w.conflicts, 4),
-                &column!(w.conflicts, 5),
-                &now,
-            ],
-        )
-        .await?;
-    }
+        execute_unless_empty(
+            tx,
+            w.changes.is_empty(),
+            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author)
+             SELECT entity, row_id, scope_unit, fields, op_id, author
+             FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[])
+                  WITH ORDINALITY AS c(entity, row_id, scope_unit, fields, op_id, author, n)
+             ORDER BY n",
+            &changes,
+        ),
+        execute_unless_empty(
+            tx,
+            w.conflicts.is_empty(),
+            "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
+             SELECT *, $7 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],
+                 $5::jsonb[], $6::jsonb[])",
+            &conflicts,
+        ),
+    )?;
     Ok(())
 }
 
-/// Applies `ops` inside the push transaction `tx` (the push lock held) and answers each.
+/// Applies `ops` inside the push transaction `tx` (the push lock held) and answers each; with
+/// the device's highest sequence received.
 pub(super) async fn apply(
     tx: &Tx<'_>,
     device: &AuthenticatedDevice,
     ops: &[Op],
     now: Timestamp,
-) -> StorageResult<Vec<OpResult>> {
+) -> StorageResult<(Vec<OpResult>, i64)> {
     let mut known = read(tx, device, ops).await?;
     let mut writes = Writes::default();
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         results.push(decide(device, op, &mut known, &mut writes)?);
     }
-    write(tx, device, known, writes, now).await?;
-    Ok(results)
+    // The device's highest sequence now: under the push lock, what was there plus this batch.
+    let high_water = writes
+        .received
+        .iter()
+        .map(|r| r.0)
+        .fold(known.high_water, i64::max);
+    write(tx, device, known.rows, writes, now).await?;
+    Ok((results, high_water))
 }

@@ -65,18 +65,7 @@ pub(super) async fn push(
         &[&PUSH_LOCK],
     )
     .await?;
-    let results = super::postgres_push::apply(&tx, device, ops, now).await?;
-    let high_water: i64 = tx
-        .query_one(
-            &stmt(
-                &tx,
-                "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = $1",
-            )
-            .await?,
-            &[&device.device_id],
-        )
-        .await?
-        .get(0);
+    let (results, high_water) = super::postgres_push::apply(&tx, device, ops, now).await?;
     tx.commit().await?;
     Ok(PushAnswer {
         results,
