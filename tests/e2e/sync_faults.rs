@@ -12,17 +12,20 @@
 //! value in force or kept as a conflict's losing value (or was overwritten by an edit made with
 //! it in view).
 //!
-//! The real server runs in-process on 127.0.0.1:0 with its own SQLite file; the laptops are real
-//! store files driven through `khuyenhoc_sync_client::sync_once` over real HTTP.
+//! The real server runs in-process on 127.0.0.1:0, once on its own SQLite file and once on a
+//! fresh PostgreSQL database; the laptops are real store files driven through
+//! `khuyenhoc_sync_client::sync_once` over real HTTP.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, Once};
 use std::time::Instant;
 
 use jiff::SignedDuration;
 use khuyenhoc_domain::org::OrgUnitInput;
 use khuyenhoc_domain::{MemberInput, MemberStatus};
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::test_on_both_databases;
+use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_store::{OpenOptions, Store};
 use khuyenhoc_sync_client::{Connection, ServerAddress, enroll, sync_once};
@@ -155,25 +158,31 @@ async fn sync_until_done(laptop: &Laptop) -> Vec<String> {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn laptops_converge_through_a_faulty_network_and_lose_nothing() {
+/// Small batches and pages: a sync takes several round trips, so faults land between them as
+/// well as on them. The first thing each variant does (`before:` below), before its database.
+fn small_batches_and_pages() {
+    static SET: Once = Once::new();
+    SET.call_once(|| {
+        // SAFETY: whichever variant of this binary's one test comes here first sets them; the
+        // other is at most building its runtime (which reads the environment, if at all,
+        // through `std::env` and its lock) or waits here until they are set.
+        unsafe {
+            std::env::set_var("KHUYENHOC_SYNC_PUSH_BATCH", "4");
+            std::env::set_var("KHUYENHOC_SYNC_PULL_PAGE", "5");
+        }
+    });
+}
+
+async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestDatabase) {
     let started = Instant::now();
-    // SAFETY: set before anything in this test binary (its only test) reads the environment.
-    unsafe {
-        // Small batches and pages: a sync takes several round trips, so faults land between
-        // them as well as on them.
-        std::env::set_var("KHUYENHOC_SYNC_PUSH_BATCH", "4");
-        std::env::set_var("KHUYENHOC_SYNC_PULL_PAGE", "5");
-    }
     let dir = tempfile::tempdir().unwrap();
-    let server_db = dir.path().join("server.db");
     let server = start(ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),
-        &server_db,
+        db.db().clone(),
     ))
     .await
     .unwrap();
-    let admin = Admin::open_sqlite(&server_db).await.unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
     admin
         .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
@@ -334,7 +343,7 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing() {
         }
     }
     let dbs: Vec<&std::path::Path> = laptops.iter().map(|l| l.db.as_path()).collect();
-    let done = assert_converged(&dbs, &server_db);
+    let done = assert_converged(&dbs, &db).await;
     println!("{done:?}");
 
     // Each member once: every name added anywhere is on every laptop exactly once.
@@ -357,5 +366,10 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing() {
         done.edits_lost_to_a_conflict > 0 && done.server_conflicts > 0,
         "no conflict happened: the test does not exercise concurrent edits"
     );
-    println!("took {:?}", started.elapsed());
+    println!("took {:?} on {:?}", started.elapsed(), db.backend());
 }
+
+test_on_both_databases!(
+    before: small_batches_and_pages;
+    laptops_converge_through_a_faulty_network_and_lose_nothing
+);

@@ -1,17 +1,18 @@
 //! `kill -9` of the real `khuyenhoc sync` in the middle of a sync loses and doubles nothing.
 //!
-//! Two laptops of one commune sync with the real server (in-process on 127.0.0.1:0) through a
-//! proxy. Before each trial both change the phone of the same member offline and the other
-//! laptop sends its edit first (so the interrupted sync carries a conflict), and the laptop
-//! about to push imports members: several push batches, since the client's batch and page
-//! sizes are made small with `KHUYENHOC_SYNC_PUSH_BATCH` / `KHUYENHOC_SYNC_PULL_PAGE`; the other
-//! laptop then pulls them in several pages. Trials go A mid-push, B mid-pull, B mid-push, A
-//! mid-pull, each with four kill points in turn: right after the client logs that it applied an
-//! answer (the process runs on a little: the kill lands between round trips or inside the next
-//! one), right after it logs that an answer arrived (the kill lands around the store's
-//! transaction), while the proxy holds a request before the server sees it, and while the
-//! proxy holds the answer of a request the server has applied. Each trial prints where the kill
-//! landed: the point, and the last line the client wrote before it died.
+//! Two laptops of one commune sync with the real server (in-process on 127.0.0.1:0, once on a
+//! SQLite file and once on a fresh PostgreSQL database) through a proxy. Before each trial both
+//! change the phone of the same member offline and the other laptop sends its edit first (so
+//! the interrupted sync carries a conflict), and the laptop about to push imports members:
+//! several push batches, since the client's batch and page sizes are made small with
+//! `KHUYENHOC_SYNC_PUSH_BATCH` / `KHUYENHOC_SYNC_PULL_PAGE`; the other laptop then pulls them
+//! in several pages. Trials go A mid-push, B mid-pull, B mid-push, A mid-pull, each with four
+//! kill points in turn: right after the client logs that it applied an answer (the process runs
+//! on a little: the kill lands between round trips or inside the next one), right after it logs
+//! that an answer arrived (the kill lands around the store's transaction), while the proxy holds
+//! a request before the server sees it, and while the proxy holds the answer of a request the
+//! server has applied. Each trial prints where the kill landed: the database, the point, and the
+//! last line the client wrote before it died.
 //!
 //! After each kill: the database passes `PRAGMA integrity_check`, the outbox and the pull cursor
 //! are consistent, and the next `khuyenhoc sync` completes with nothing left to send. At the
@@ -25,11 +26,13 @@ use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::test_on_both_databases;
+use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_tests::Env;
 use khuyenhoc_tests::proxy::{Fault, Proxy};
 use khuyenhoc_tests::sync_check::{
-    assert_converged, assert_integrity, assert_outbox_consistent, count, outbox,
+    assert_converged, assert_integrity, assert_outbox_consistent, count, outbox, received_ops,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -239,20 +242,18 @@ async fn killed_sync(
     (format!("{how}; last client line: {last}"), log)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sync_killed_at_any_point_resumes_and_loses_nothing() {
+async fn a_sync_killed_at_any_point_resumes_and_loses_nothing(db: TestDatabase) {
     let started = Instant::now();
     let a = Env::new();
     a.setup_commune();
     let b = Env::new();
-    let server_db = a.path("server.db");
     let server = start(ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),
-        &server_db,
+        db.db().clone(),
     ))
     .await
     .unwrap();
-    let admin = Admin::open_sqlite(&server_db).await.unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
     admin
         .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
@@ -331,14 +332,15 @@ async fn a_sync_killed_at_any_point_resumes_and_loses_nothing() {
         let pending_after = count(&env.db, "SELECT COUNT(*) FROM outbox WHERE acked = 0");
         let cursor_after = count(&env.db, "SELECT pull_cursor FROM sync_state");
         println!(
-            "trial {trial:2} ({who}, {} #{nth}, {point:?}): killed {landed}; pending \
+            "trial {trial:2} on {:?} ({who}, {} #{nth}, {point:?}): killed {landed}; pending \
              {pending_before} -> {pending_after}, cursor {cursor_before} -> {cursor_after}",
+            db.backend(),
             if push { "push" } else { "pull" }
         );
 
         // The killed database opens whole and consistent.
         assert_integrity(&env.db);
-        assert_outbox_consistent(&env.db, &server_db);
+        assert_outbox_consistent(&env.db, &db).await;
         assert!(pending_after <= pending_before);
         assert!(cursor_after >= cursor_before, "the pull cursor went back");
         if push {
@@ -350,11 +352,7 @@ async fn a_sync_killed_at_any_point_resumes_and_loses_nothing() {
         }
         // Every op the server acknowledged... and only those, are marked acknowledged here
         // (an op marked here but unknown to the server would never be sent again).
-        let received: BTreeSet<String> =
-            khuyenhoc_tests::sync_check::rows(&server_db, "SELECT op_id FROM ops_received")
-                .into_iter()
-                .map(|r| r["op_id"].as_str().unwrap().to_owned())
-                .collect();
+        let received: BTreeSet<String> = received_ops(&db).await.into_iter().collect();
         for op in outbox(&env.db).iter().filter(|o| o.acked) {
             assert!(
                 received.contains(&op.op_id),
@@ -380,7 +378,7 @@ async fn a_sync_killed_at_any_point_resumes_and_loses_nothing() {
         c.args(["--json", "sync"]);
         ok(c, "the final sync").await;
     }
-    let done = assert_converged(&[&a.db, &b.db], &server_db);
+    let done = assert_converged(&[&a.db, &b.db], &db).await;
     println!("{done:?}");
     for env in [&a, &b] {
         let have: Vec<String> = khuyenhoc_tests::sync_check::rows(
@@ -402,5 +400,7 @@ async fn a_sync_killed_at_any_point_resumes_and_loses_nothing() {
         done.server_conflicts > 0,
         "no edits crossed: the test does not exercise conflicts"
     );
-    println!("took {:?}", started.elapsed());
+    println!("took {:?} on {:?}", started.elapsed(), db.backend());
 }
+
+test_on_both_databases!(a_sync_killed_at_any_point_resumes_and_loses_nothing);

@@ -6,10 +6,13 @@
 //! server), the one written after the restore and the other laptop's — with the edits made
 //! before the restore in force, and every op the laptop ever sent received once by the server.
 //!
-//! Through the real `khuyenhoc` binary against the real server in-process on 127.0.0.1:0.
+//! Through the real `khuyenhoc` binary against the real server in-process on 127.0.0.1:0, once
+//! on a SQLite file and once on a fresh PostgreSQL database.
 
 use jiff::SignedDuration;
 use khuyenhoc_server::admin::Admin;
+use khuyenhoc_server::test_on_both_databases;
+use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_tests::Env;
 use khuyenhoc_tests::sync_check::{assert_converged_with_history, count};
@@ -48,19 +51,17 @@ fn members(env: &Env, name: &str) -> i64 {
         .count() as i64
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_laptop_restored_from_a_backup_loses_nothing_and_doubles_nothing() {
+async fn a_laptop_restored_from_a_backup_loses_nothing_and_doubles_nothing(db: TestDatabase) {
     let a = Env::new();
     a.setup_commune();
     let b = Env::new();
-    let server_db = a.path("server.db");
     let server = start(ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),
-        &server_db,
+        db.db().clone(),
     ))
     .await
     .unwrap();
-    let admin = Admin::open_sqlite(&server_db).await.unwrap();
+    let admin = Admin::open_database(db.db()).await.unwrap();
     admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
     admin
         .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
@@ -193,6 +194,8 @@ async fn a_laptop_restored_from_a_backup_loses_nothing_and_doubles_nothing() {
             "the edit made before the restore"
         );
     }
-    let done = assert_converged_with_history(&[&a.db, &b.db], &[&before_restore], &server_db);
+    let done = assert_converged_with_history(&[&a.db, &b.db], &[&before_restore], &db).await;
     println!("{done:?}");
 }
+
+test_on_both_databases!(a_laptop_restored_from_a_backup_loses_nothing_and_doubles_nothing);

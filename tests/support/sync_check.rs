@@ -1,11 +1,13 @@
-//! What a finished sync must leave behind, read straight from the SQLite files of the laptops
-//! and of the server: the same register everywhere (units and members, field by field, with
-//! their versions), nothing sent twice or lost, and every edit either in force or kept as a
+//! What a finished sync must leave behind, read straight from the laptops' SQLite files and
+//! from the server's database, SQLite or PostgreSQL (through [`TestDatabase`], with the same
+//! SQL on both): the same register everywhere (units and members, field by field, with their
+//! versions), nothing sent twice or lost, and every edit either in force or kept as a
 //! conflict's losing value.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use khuyenhoc_server::testing::TestDatabase;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
@@ -113,10 +115,20 @@ pub fn outbox(db: &Path) -> Vec<OutboxOp> {
     .collect()
 }
 
+/// The ids of every op the server received.
+pub async fn received_ops(server: &TestDatabase) -> Vec<String> {
+    server
+        .text_rows("SELECT op_id FROM ops_received")
+        .await
+        .into_iter()
+        .map(|mut r| r.swap_remove(0))
+        .collect()
+}
+
 /// The outbox is consistent with the sync state: no op is both pending and parked, pending
 /// ops are numbered above every acknowledged op of this device, and the pull cursor is not
 /// past the server's newest change.
-pub fn assert_outbox_consistent(db: &Path, server_db: &Path) {
+pub async fn assert_outbox_consistent(db: &Path, server: &TestDatabase) {
     assert_eq!(
         count(
             db,
@@ -143,7 +155,9 @@ pub fn assert_outbox_consistent(db: &Path, server_db: &Path) {
         "an op id is twice in the outbox"
     );
     let cursor = count(db, "SELECT pull_cursor FROM sync_state");
-    let newest = count(server_db, "SELECT COALESCE(MAX(version), 0) FROM changes");
+    let newest = server
+        .scalar("SELECT COALESCE(MAX(version), 0) FROM changes")
+        .await;
     assert!(
         (0..=newest).contains(&cursor),
         "pull cursor {cursor} outside 0..={newest}"
@@ -173,21 +187,21 @@ pub struct Converged {
 
 /// After a clean sync of every laptop: all registers equal, nothing pending or refused, every
 /// op received exactly once by the server and logged at most once, and no edit lost.
-pub fn assert_converged(laptops: &[&Path], server_db: &Path) -> Converged {
-    assert_converged_with_history(laptops, &[], server_db)
+pub async fn assert_converged(laptops: &[&Path], server: &TestDatabase) -> Converged {
+    assert_converged_with_history(laptops, &[], server).await
 }
 
 /// [`assert_converged`], with the outboxes of earlier copies of the laptops' files (before a
 /// restore from a backup, say) counted among the ops sent: an op in them that the laptops no
 /// longer hold must still have reached the server and not be lost.
-pub fn assert_converged_with_history(
+pub async fn assert_converged_with_history(
     laptops: &[&Path],
     history: &[&Path],
-    server_db: &Path,
+    server: &TestDatabase,
 ) -> Converged {
     for db in laptops {
         assert_integrity(db);
-        assert_outbox_consistent(db, server_db);
+        assert_outbox_consistent(db, server).await;
         assert_eq!(
             count(db, "SELECT COUNT(*) FROM outbox WHERE acked = 0"),
             0,
@@ -219,10 +233,7 @@ pub fn assert_converged_with_history(
     earlier.retain(|o| !held.contains(&o.op_id));
     ops.extend(earlier);
     let sent: BTreeSet<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
-    let received: Vec<String> = rows(server_db, "SELECT op_id FROM ops_received")
-        .into_iter()
-        .map(|r| r["op_id"].as_str().unwrap().to_owned())
-        .collect();
+    let received = received_ops(server).await;
     let received_set: BTreeSet<&str> = received.iter().map(String::as_str).collect();
     assert_eq!(received.len(), received_set.len());
     assert_eq!(
@@ -230,18 +241,19 @@ pub fn assert_converged_with_history(
         "the server's received ops are not the laptops' ops"
     );
     assert_eq!(
-        count(
-            server_db,
-            "SELECT COUNT(*) FROM (SELECT op_id FROM changes GROUP BY op_id HAVING COUNT(*) > 1)"
-        ),
+        server
+            .scalar(
+                "SELECT COUNT(*) FROM (SELECT op_id FROM changes GROUP BY op_id \
+                 HAVING COUNT(*) > 1) AS twice"
+            )
+            .await,
         0,
         "an op was applied twice on the server"
     );
     assert_eq!(
-        count(
-            server_db,
-            "SELECT COUNT(*) FROM ops_received WHERE outcome = 'rejected'"
-        ),
+        server
+            .scalar("SELECT COUNT(*) FROM ops_received WHERE outcome = 'rejected'")
+            .await,
         0
     );
 
@@ -257,17 +269,14 @@ pub fn assert_converged_with_history(
             )
         })
         .collect();
-    for r in rows(server_db, "SELECT op_id, row_id, field FROM conflicts") {
-        let key = (
-            r["op_id"].as_str().unwrap().to_owned(),
-            r["field"].as_str().unwrap().to_owned(),
-        );
+    for r in server
+        .text_rows("SELECT op_id, row_id, field FROM conflicts")
+        .await
+    {
+        let [op_id, row_id, field] = <[String; 3]>::try_from(r).unwrap();
         assert!(
-            on_laptops.contains(&key),
-            "the server's conflict on {} {} (op {}) is on no laptop for review",
-            r["row_id"],
-            key.1,
-            key.0
+            on_laptops.contains(&(op_id.clone(), field.clone())),
+            "the server's conflict on {row_id} {field} (op {op_id}) is on no laptop for review"
         );
     }
 
@@ -275,18 +284,12 @@ pub fn assert_converged_with_history(
     // stamp (the merge's rule), and every other value written is either equal to it, recorded
     // on the server as a conflict's losing value, or was overwritten by an op made on a device
     // that had already seen it (its base for that field is at least the op's version).
-    let lost: BTreeSet<(String, String, String)> =
-        rows(server_db, "SELECT row_id, field, lost FROM conflicts")
-            .into_iter()
-            .map(|r| {
-                let lost: Value = serde_json::from_str(r["lost"].as_str().unwrap()).unwrap();
-                (
-                    r["row_id"].as_str().unwrap().to_owned(),
-                    r["field"].as_str().unwrap().to_owned(),
-                    lost["version"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
+    let lost: BTreeSet<(String, String, String)> = server
+        .text_rows("SELECT row_id, field, lost ->> 'version' FROM conflicts")
+        .await
+        .into_iter()
+        .map(|r| <[String; 3]>::try_from(r).unwrap().into())
+        .collect();
     let by_id: BTreeMap<(&str, String), &Row> = units
         .iter()
         .map(|r| ("org_unit", r))
@@ -296,7 +299,7 @@ pub fn assert_converged_with_history(
     let mut out = Converged {
         members: members.len(),
         ops: ops.len(),
-        server_conflicts: count(server_db, "SELECT COUNT(*) FROM conflicts"),
+        server_conflicts: server.scalar("SELECT COUNT(*) FROM conflicts").await,
         ..Default::default()
     };
     for op in &ops {

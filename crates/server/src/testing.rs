@@ -1,6 +1,7 @@
-//! Test support, used by this crate's tests and the sync client's: a fresh, empty server
-//! database of either kind for one test, and [`crate::test_on_both_databases!`], which runs a
-//! test once on SQLite and once on PostgreSQL.
+//! Test support, used by this crate's tests, the sync client's and the end-to-end tests: a
+//! fresh, empty server database of either kind for one test, read straight with the same SQL
+//! on both ([`TestDatabase::scalar`], [`TestDatabase::text_rows`]), and
+//! [`crate::test_on_both_databases!`], which runs a test once on SQLite and once on PostgreSQL.
 //!
 //! SQLite: a file in a temporary folder. PostgreSQL: a new database `t_<uuid>` created through
 //! the admin URL in `KHUYENHOC_TEST_POSTGRES` (e.g. `postgres:///postgres?host=/tmp/pg&user=postgres`;
@@ -104,21 +105,13 @@ impl TestDatabase {
                     }
                 };
                 let name = format!("t_{}", Uuid::now_v7().simple());
-                let (client, conn) = tokio_postgres::connect(&admin_url, NoTls)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!(
-                            "cannot connect to the tests' PostgreSQL ({}): {e}",
-                            crate::config::redact_url(&admin_url)
-                        )
-                    });
-                let task = tokio::spawn(conn);
-                client
+                let session = PgSession::open(&admin_url).await;
+                session
+                    .client
                     .batch_execute(&format!("CREATE DATABASE \"{name}\""))
                     .await
                     .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
-                drop(client);
-                let _ = task.await;
+                session.close().await;
                 Some(Self {
                     db: Database::Postgres(with_database_name(&admin_url, &name)),
                     dir,
@@ -157,19 +150,40 @@ impl TestDatabase {
     /// from the database (not through the server).
     pub async fn scalar(&self, sql: &str) -> i64 {
         match &self.db {
+            Database::Sqlite(path) => open_sqlite(path)
+                .query_row(sql, [], |r| r.get(0))
+                .expect(sql),
+            Database::Postgres(url) => {
+                let session = PgSession::open(url).await;
+                let v: i64 = session.client.query_one(sql, &[]).await.expect(sql).get(0);
+                session.close().await;
+                v
+            }
+        }
+    }
+
+    /// Every row a query answers, each column as text, read straight from the database (not
+    /// through the server): what the end-to-end checks read of the server's tables, with the
+    /// same SQL on both databases. Every column must be non-null text (cast it otherwise: a
+    /// JSON member as `lost ->> 'version'`, which both databases understand).
+    pub async fn text_rows(&self, sql: &str) -> Vec<Vec<String>> {
+        match &self.db {
             Database::Sqlite(path) => {
-                let c = rusqlite::Connection::open(path).expect("open the test database");
-                c.query_row(sql, [], |r| r.get(0)).expect(sql)
+                let c = open_sqlite(path);
+                let mut stmt = c.prepare(sql).expect(sql);
+                let columns = stmt.column_count();
+                stmt.query_map([], |r| (0..columns).map(|i| r.get(i)).collect())
+                    .expect(sql)
+                    .collect::<Result<_, _>>()
+                    .expect(sql)
             }
             Database::Postgres(url) => {
-                let (client, conn) = tokio_postgres::connect(url, NoTls)
-                    .await
-                    .expect("connect to the test database");
-                let task = tokio::spawn(conn);
-                let v: i64 = client.query_one(sql, &[]).await.expect(sql).get(0);
-                drop(client);
-                let _ = task.await;
-                v
+                let session = PgSession::open(url).await;
+                let rows = session.client.query(sql, &[]).await.expect(sql);
+                session.close().await;
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| r.get(i)).collect())
+                    .collect()
             }
         }
     }
@@ -184,10 +198,8 @@ impl TestDatabase {
                 bytes
             }
             Database::Postgres(url) => {
-                let (client, conn) = tokio_postgres::connect(url, NoTls)
-                    .await
-                    .expect("connect to the test database");
-                let task = tokio::spawn(conn);
+                let session = PgSession::open(url).await;
+                let client = &session.client;
                 let mut out = Vec::new();
                 let tables = client
                     .query(
@@ -210,8 +222,7 @@ impl TestDatabase {
                         .get(0);
                     out.extend(text.into_bytes());
                 }
-                drop(client);
-                let _ = task.await;
+                session.close().await;
                 out
             }
         }
@@ -226,10 +237,9 @@ impl TestDatabase {
                     .dir
                     .path()
                     .join(format!("backup-{}.db", Uuid::now_v7()));
-                let c = rusqlite::Connection::open(path).expect("open the test database");
-                c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                open_sqlite(path)
+                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
                     .expect("checkpoint");
-                drop(c);
                 std::fs::copy(path, &copy).expect("copy the database");
                 Snapshot(copy.display().to_string())
             }
@@ -267,18 +277,48 @@ impl TestDatabase {
 
     async fn admin_sql(&self, sql: &str) {
         let dropper = self.postgres.as_ref().expect("a PostgreSQL test");
-        let (client, conn) = tokio_postgres::connect(&dropper.admin_url, NoTls)
-            .await
-            .expect("connect to the tests' PostgreSQL");
-        let task = tokio::spawn(conn);
-        client.batch_execute(sql).await.expect(sql);
-        drop(client);
-        let _ = task.await;
+        let session = PgSession::open(&dropper.admin_url).await;
+        session.client.batch_execute(sql).await.expect(sql);
+        session.close().await;
     }
 
     /// Drops the PostgreSQL database now (it is dropped at the end of the test anyway).
     pub fn close(mut self) {
         self.postgres.take();
+    }
+}
+
+fn open_sqlite(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("open the test database")
+}
+
+/// One connection to the tests' PostgreSQL (a test's database, or the admin URL), with the
+/// task that drives it.
+struct PgSession {
+    client: tokio_postgres::Client,
+    task: tokio::task::JoinHandle<Result<(), tokio_postgres::Error>>,
+}
+
+impl PgSession {
+    async fn open(url: &str) -> Self {
+        let (client, conn) = tokio_postgres::connect(url, NoTls)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot connect to the tests' PostgreSQL ({}): {e}",
+                    crate::config::redact_url(url)
+                )
+            });
+        Self {
+            client,
+            task: tokio::spawn(conn),
+        }
+    }
+
+    /// Closes the connection and waits until it is closed.
+    async fn close(self) {
+        drop(self.client);
+        let _ = self.task.await;
     }
 }
 
@@ -288,14 +328,17 @@ impl TestDatabase {
 pub struct Snapshot(String);
 
 /// Runs each named `async fn name(db: TestDatabase)` twice, as the tests `name::sqlite` and
-/// `name::postgres`, each on a fresh database.
+/// `name::postgres`, each on a fresh database. With `before: setup;` first, each variant calls
+/// `fn setup()` of the same module before anything else (before its database is made): the
+/// place to set the environment once (under a `Once`) while no other thread reads it.
 #[macro_export]
 macro_rules! test_on_both_databases {
-    ($($name:ident),+ $(,)?) => {
+    (@tests $before:block $($name:ident),+) => {
         $(
             mod $name {
                 #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
+                    $before
                     let db = $crate::testing::TestDatabase::new($crate::testing::Backend::Sqlite)
                         .await
                         .expect("a SQLite test database");
@@ -304,6 +347,7 @@ macro_rules! test_on_both_databases {
 
                 #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
+                    $before
                     if let Some(db) =
                         $crate::testing::TestDatabase::new($crate::testing::Backend::Postgres).await
                     {
@@ -312,6 +356,12 @@ macro_rules! test_on_both_databases {
                 }
             }
         )+
+    };
+    (before: $before:ident; $($name:ident),+ $(,)?) => {
+        $crate::test_on_both_databases!(@tests { super::$before(); } $($name),+);
+    };
+    ($($name:ident),+ $(,)?) => {
+        $crate::test_on_both_databases!(@tests {} $($name),+);
     };
 }
 
