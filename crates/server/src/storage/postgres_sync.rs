@@ -16,10 +16,11 @@
 //! The same lock also makes each push's read-merge-write of a row safe against another push of
 //! the same row (no lost update) and the exactly-once checks safe against a device's two
 //! concurrent retries, with no serialisation failures to retry. The price is that pushes of a
-//! whole province take turns, as on SQLite; a push reads and writes in bulk
-//! ([`super::postgres_push`]), about 20k ops/s here, so a turn is short. The push runs at READ COMMITTED on purpose: each statement after
-//! the lock sees every push committed before it (a REPEATABLE READ snapshot would be taken by
-//! the lock statement itself, before the wait, and miss the push it waited for).
+//! whole province take turns, as on SQLite; a push reads and writes in bulk, its statements
+//! pipelined ([`super::postgres_push`]), so a turn of 500 ops lasts a few tens of milliseconds
+//! (docs/BENCHMARKS.md). The push runs at READ COMMITTED on purpose: each statement after the
+//! lock sees every push committed before it (a REPEATABLE READ snapshot would be taken by the
+//! lock statement itself, before the wait, and miss the push it waited for).
 
 use std::collections::BTreeMap;
 
