@@ -1,5 +1,5 @@
 //! Administration of a server database, used by the `khuyenhoc-server admin` commands (and by
-//! tests): org units, enrollment codes, devices. The plain enrollment code exists only in the
+//! tests): org units, enrollment codes, devices, the tombstone purge. The plain enrollment code exists only in the
 //! value [`Admin::create_code`] returns; the database keeps its hash.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth;
 use crate::config::Database;
 use crate::storage::{
-    Device, NewEnrollmentCode, NewOrgUnit, OrgUnit, ServerStorage, StorageError,
+    Device, NewEnrollmentCode, NewOrgUnit, OrgUnit, PurgeReport, ServerStorage, StorageError,
     postgres::PostgresStorage, sqlite::SqliteStorage,
 };
 
@@ -162,6 +162,14 @@ impl Admin {
             .iter()
             .filter(|r| !matches!(r.outcome, khuyenhoc_sync_protocol::OpOutcome::Duplicate))
             .count())
+    }
+
+    /// Purges the tombstones (deleted records) every active device has pulled past; a device
+    /// revoked, or silent for more than `horizon_days`, does not hold the purge back (it pulls
+    /// again from zero when it comes back). See [`crate::storage::purge`].
+    pub async fn purge(&self, horizon_days: u32) -> AdminResult<PurgeReport> {
+        let horizon = SignedDuration::from_hours(24 * i64::from(horizon_days));
+        Ok(self.storage.purge(horizon, Timestamp::now()).await?)
     }
 
     /// Whether `unit` is `ancestor` or below it.

@@ -1,4 +1,5 @@
-//! How a server is started: where it listens, which database, how large a request may be.
+//! How a server is started: where it listens, which database, how large a request may be, and
+//! whether it purges tombstones by itself.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -115,6 +116,16 @@ pub struct ServerConfig {
     pub body_limit: usize,
     /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP without.
     pub tls: Option<TlsFiles>,
+    /// Purge tombstones by itself, on this schedule (`None`: only `admin purge` does).
+    pub purge: Option<PurgeSchedule>,
+}
+
+/// How often a running server purges tombstones (`serve --purge-every-hours`), and the horizon
+/// past which a silent device no longer holds the purge back (`--purge-horizon-days`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeSchedule {
+    pub every: std::time::Duration,
+    pub horizon_days: u32,
 }
 
 /// The server's certificate chain and private key, PEM files (`--tls-cert`, `--tls-key`).
@@ -131,6 +142,7 @@ impl ServerConfig {
             db: db.into(),
             body_limit: DEFAULT_BODY_LIMIT,
             tls: None,
+            purge: None,
         }
     }
 }

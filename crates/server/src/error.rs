@@ -52,6 +52,8 @@ pub enum ApiError {
     BatchSignature,
     #[error("device sequence {0} already holds another op")]
     SequenceReused(i64),
+    #[error("pull cursor {cursor} lies below the purge point {purged_through}")]
+    CursorPurged { cursor: i64, purged_through: i64 },
     #[error("op format not accepted")]
     UpdateRequired,
     #[error("no such route")]
@@ -81,6 +83,7 @@ impl ApiError {
                 StatusCode::FORBIDDEN
             }
             Self::UpdateRequired => StatusCode::UPGRADE_REQUIRED,
+            Self::CursorPurged { .. } => StatusCode::GONE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -105,6 +108,7 @@ impl ApiError {
             Self::BatchSignature => "batch_signature_invalid",
             Self::SequenceReused(_) => "sequence_reused",
             Self::UpdateRequired => "update_required",
+            Self::CursorPurged { .. } => khuyenhoc_sync_protocol::CURSOR_PURGED,
             Self::NotFound => "not_found",
             Self::DatabaseUnavailable(_) => "database_unavailable",
             Self::Internal(_) => "internal",
@@ -141,6 +145,11 @@ impl ApiError {
             }
             Self::UpdateRequired => {
                 "Phần mềm trên máy này đã cũ: hãy cập nhật. Các thay đổi vẫn được giữ trên máy.".into()
+            }
+            Self::CursorPurged { .. } => {
+                "Máy này đã lâu không đồng bộ, trong khi đó máy chủ đã dọn hẳn các bản ghi đã \
+                 xóa. Máy sẽ gửi các thay đổi còn chờ rồi tải lại toàn bộ dữ liệu từ máy chủ."
+                    .into()
             }
             Self::NotFound => "Không có địa chỉ này trên máy chủ.".into(),
             Self::DatabaseUnavailable(_) => {
@@ -188,6 +197,13 @@ impl From<StorageError> for ApiError {
             StorageError::CodeUsed => Self::EnrollmentCodeUsed,
             StorageError::DeviceExists(_) => Self::DeviceExists,
             StorageError::SequenceReused(seq) => Self::SequenceReused(seq),
+            StorageError::CursorPurged {
+                cursor,
+                purged_through,
+            } => Self::CursorPurged {
+                cursor,
+                purged_through,
+            },
             // The URL in the text has no password (see `StorageError::Unreachable`).
             e @ StorageError::Unreachable { .. } => Self::DatabaseUnavailable(e.to_string()),
             other => {

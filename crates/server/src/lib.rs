@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use config::{Database, ServerConfig, TlsFiles};
+pub use config::{Database, PurgeSchedule, ServerConfig, TlsFiles};
 use storage::{ServerStorage, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,44 @@ pub struct RunningServer {
     pub epoch: Uuid,
     shutdown: ShutdownHandle,
     task: JoinHandle<std::io::Result<()>>,
+    /// The periodic purge, if any: stopped with the server.
+    _purge: Option<AbortOnDrop>,
+}
+
+/// A background task that ends when its owner is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Purges tombstones every `schedule.every` (the first purge one period after start), logging
+/// what it did (counts only). Several servers over one PostgreSQL database may all do it: the
+/// purges take turns and the later ones find nothing left to purge.
+fn purge_periodically(storage: Arc<dyn ServerStorage>, schedule: PurgeSchedule) -> AbortOnDrop {
+    AbortOnDrop(tokio::spawn(async move {
+        // `serve` schedules in whole hours; tests use milliseconds (an interval cannot be zero).
+        let every = schedule.every.max(std::time::Duration::from_millis(1));
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let horizon = jiff::SignedDuration::from_hours(24 * i64::from(schedule.horizon_days));
+        loop {
+            ticks.tick().await;
+            match storage.purge(horizon, jiff::Timestamp::now()).await {
+                Ok(r) => tracing::info!(
+                    rows = r.rows,
+                    changes = r.changes,
+                    low_water = r.low_water,
+                    purged_through = r.purged_through,
+                    active_devices = r.active_devices,
+                    "tombstones purged"
+                ),
+                Err(e) => tracing::warn!(error = %e, "tombstone purge failed; tried again later"),
+            }
+        }
+    }))
 }
 
 /// Asks a running server to stop: it stops accepting and finishes the requests in flight.
@@ -104,6 +142,9 @@ pub async fn start_with_storage(
         addr: config.listen,
         source,
     })?;
+    let purge = config
+        .purge
+        .map(|schedule| purge_periodically(Arc::clone(&storage), schedule));
     let app = api::app(storage, config.body_limit);
     let shutdown = ShutdownHandle::default();
     let notify = Arc::clone(&shutdown.0);
@@ -150,5 +191,6 @@ pub async fn start_with_storage(
         epoch,
         shutdown,
         task,
+        _purge: purge,
     })
 }

@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::config::{DEFAULT_BODY_LIMIT, DEFAULT_DB};
-use khuyenhoc_server::{Database, ServerConfig, start};
+use khuyenhoc_server::storage::DEFAULT_HORIZON_DAYS;
+use khuyenhoc_server::{Database, PurgeSchedule, ServerConfig, start};
 
 #[derive(Parser)]
 #[command(
@@ -47,8 +48,14 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, requires = "tls_cert", env = "KHUYENHOC_SERVER_TLS_KEY")]
         tls_key: Option<std::path::PathBuf>,
+        /// Purge tombstones every this many hours (as `admin purge`); 0: never by itself.
+        #[arg(long, default_value_t = 24)]
+        purge_every_hours: u32,
+        /// Laptops silent for longer than this many days do not hold the purge back.
+        #[arg(long, default_value_t = DEFAULT_HORIZON_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
+        purge_horizon_days: u32,
     },
-    /// Administer the database: org units, enrollment codes, devices.
+    /// Administer the database: org units, enrollment codes, devices, tombstone purge.
     Admin {
         /// The database: a SQLite file (by default `khuyenhoc-server.db` in the current
         /// directory), or a PostgreSQL URL `postgres://user:password@host:5432/dbname`.
@@ -79,6 +86,15 @@ enum AdminCommand {
     /// After restoring the database from a backup, before starting the servers: give it a new
     /// epoch, so every laptop pulls again from zero and pushes again what the backup lacked.
     Restored,
+    /// Purge tombstones (deleted records) every active laptop has pulled: their history goes
+    /// from the server for good. A laptop revoked, or silent for longer than the horizon, does
+    /// not hold the purge back; when it comes back it sends what it has pending, then pulls
+    /// everything again (an edit it made offline to a purged record is refused and kept on it).
+    Purge {
+        /// Laptops silent for longer than this many days do not hold the purge back.
+        #[arg(long, default_value_t = DEFAULT_HORIZON_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
+        horizon_days: u32,
+    },
     /// Apply a laptop's signed file of changes (`khuyenhoc sync export`), brought on a USB
     /// stick: checked against the key the laptop enrolled with, then applied like its push.
     ImportBatch {
@@ -160,11 +176,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 body_limit,
                 tls_cert,
                 tls_key,
+                purge_every_hours,
+                purge_horizon_days,
             } => {
                 let tls = tls_cert
                     .zip(tls_key)
                     .map(|(cert, key)| khuyenhoc_server::TlsFiles { cert, key });
-                serve(listen, db, body_limit, tls).await
+                let purge = (purge_every_hours > 0).then(|| PurgeSchedule {
+                    every: std::time::Duration::from_secs(u64::from(purge_every_hours) * 3600),
+                    horizon_days: purge_horizon_days,
+                });
+                serve(listen, db, body_limit, tls, purge).await
             }
             Command::Admin { db, command } => admin(db, command).await,
         }
@@ -176,10 +198,12 @@ async fn serve(
     db: String,
     body_limit: usize,
     tls: Option<khuyenhoc_server::TlsFiles>,
+    purge: Option<PurgeSchedule>,
 ) -> anyhow::Result<()> {
     let db = Database::parse(&db);
     let mut config = ServerConfig::new(listen, db.clone());
     config.body_limit = body_limit;
+    config.purge = purge;
     let scheme = if tls.is_some() { "https" } else { "http" };
     config.tls = tls;
     let server = start(config)
@@ -291,6 +315,19 @@ async fn admin(db: String, command: AdminCommand) -> anyhow::Result<()> {
             eprintln!(
                 "Cơ sở dữ liệu có kỷ nguyên mới; khởi động lại máy chủ. Các máy xã sẽ tự đồng bộ \
                  lại từ đầu. (New epoch: restart the servers; laptops resync.)"
+            );
+        }
+        AdminCommand::Purge { horizon_days } => {
+            let r = admin.purge(horizon_days).await?;
+            println!(
+                "{}\t{}\t{}\t{}\t{}",
+                r.rows, r.changes, r.purged_through, r.low_water, r.active_devices
+            );
+            eprintln!(
+                "Đã dọn {} bản ghi đã xóa ({} thay đổi), đến phiên bản {}; mốc thấp nhất {} của {} \
+                 máy đang hoạt động. (Purged rows, changes, through version, low-water mark, \
+                 active devices.)",
+                r.rows, r.changes, r.purged_through, r.low_water, r.active_devices
             );
         }
         AdminCommand::ImportBatch { file } => {

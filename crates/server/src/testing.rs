@@ -188,6 +188,43 @@ impl TestDatabase {
         }
     }
 
+    /// Runs one statement straight on the database (not through the server), e.g. to make a
+    /// device's last pull look months old.
+    pub async fn execute(&self, sql: &str) {
+        match &self.db {
+            Database::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).expect("open the test database");
+                c.busy_timeout(std::time::Duration::from_secs(10))
+                    .expect("busy timeout");
+                c.execute_batch(sql).expect(sql);
+            }
+            Database::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, NoTls)
+                    .await
+                    .expect("connect to the test database");
+                let task = tokio::spawn(conn);
+                client.batch_execute(sql).await.expect(sql);
+                drop(client);
+                let _ = task.await;
+            }
+        }
+    }
+
+    /// Makes the last pull of `device` look `days` days older than it was.
+    pub async fn age_last_pull(&self, device: Uuid, days: i64) {
+        let sql = match self.backend() {
+            Backend::Sqlite => format!(
+                "UPDATE device_pulls SET pulled_at = pulled_at - {days} * 86400000
+                 WHERE device_id = '{device}'"
+            ),
+            Backend::Postgres => format!(
+                "UPDATE device_pulls SET pulled_at = pulled_at - interval '{days} days'
+                 WHERE device_id = '{device}'"
+            ),
+        };
+        self.execute(&sql).await;
+    }
+
     /// Everything the database holds, as bytes to search for secrets that must not be there:
     /// the SQLite file and its WAL, or every PostgreSQL table as text (`bytea` in hex).
     pub async fn dump(&self) -> Vec<u8> {

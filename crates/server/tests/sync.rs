@@ -137,7 +137,10 @@ async fn versions_are_seen_in_order_while_many_devices_push(db: TestDatabase) {
             loop {
                 // Read before the pull: once every push has ended, the next pull sees them all.
                 let finished = done.load(Ordering::SeqCst);
-                let page = s.pull(reader.clone(), cursor, 7).await.unwrap();
+                let page = s
+                    .pull(reader.clone(), cursor, 7, Timestamp::now())
+                    .await
+                    .unwrap();
                 pulls += 1;
                 let mut last = cursor;
                 for change in &page.changes {
@@ -327,7 +330,10 @@ async fn one_push_is_decided_op_by_op(db: TestDatabase) {
         );
         assert_eq!(answer.high_water, 4);
     }
-    let page = s.pull(device.clone(), 0, 100).await.unwrap();
+    let page = s
+        .pull(device.clone(), 0, 100, Timestamp::now())
+        .await
+        .unwrap();
     let seen: Vec<_> = page
         .changes
         .iter()

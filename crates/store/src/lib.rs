@@ -21,6 +21,7 @@ mod relay;
 mod remote;
 mod search;
 mod sync;
+mod sync_rebootstrap;
 mod sync_review;
 mod sync_upkeep;
 mod write;

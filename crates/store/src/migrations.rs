@@ -11,6 +11,9 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!("../../../migrations/0005_member_counts.sql")),
     M::up(include_str!("../../../migrations/0006_sync_state.sql")),
     M::up(include_str!("../../../migrations/0007_sync_upkeep.sql")),
+    M::up(include_str!(
+        "../../../migrations/0008_sync_rebootstrap.sql"
+    )),
 ];
 
 /// The newest schema this build knows.

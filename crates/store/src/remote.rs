@@ -146,6 +146,11 @@ pub(crate) struct Incoming<'a> {
     pub version: &'a str,
 }
 
+/// Every synced table.
+pub(crate) fn tables() -> &'static [EntityTable] {
+    TABLES
+}
+
 pub(crate) fn table_of(entity: &str) -> Result<&'static EntityTable> {
     TABLES
         .iter()

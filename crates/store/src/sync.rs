@@ -12,12 +12,13 @@ use serde::Serialize;
 use serde_json::Value;
 
 use khuyenhoc_sync_protocol::{
-    FieldState, Op, OpOutcome, PullPage, PushResponse, RowKey, plan_push,
+    FieldState, Op, OpOutcome, PullPage, PushResponse, RejectCode, RowKey, plan_push,
 };
 
 use crate::error::{Result, StoreError};
 use crate::open::Store;
 use crate::remote::{ApplyReport, Incoming, Take, apply_row, receive_stamp, table_of, with_clock};
+use crate::sync_rebootstrap;
 use crate::sync_upkeep::{CLOCK_WARNING_MS, check_high_water, record_clock_offset};
 use crate::write::now_ms;
 
@@ -60,6 +61,9 @@ pub struct PullReport {
     pub scope_exits: usize,
     pub fields: ApplyReport,
     pub cursor: i64,
+    /// This page ended a pull from zero after the server purged deleted records
+    /// ([`Store::start_rebootstrap`]): this many rows the server no longer has were dropped.
+    pub rebootstrap_dropped: Option<usize>,
 }
 
 /// The code of the error an answer from a restored server gets ([`Store::restart_with_restored_server`]).
@@ -136,8 +140,8 @@ fn take_states<'a>(
     Ok(skipped)
 }
 
-/// Hides a row the server does not have for this laptop: a create it refused, or a row that
-/// left the laptop's scope (no outbox op: nothing to send).
+/// Hides a row the server does not have for this laptop: a create it refused, a row it purged,
+/// or a row that left the laptop's scope (no outbox op: nothing to send).
 fn hide_row(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<()> {
     if let Ok(table) = table_of(entity)
         && !table.history
@@ -355,18 +359,21 @@ impl Store {
                     OpOutcome::Rejected { code, reason } => {
                         report.rejected += 1;
                         take = Take::Force;
-                        let code = serde_json::to_value(code)
+                        let code_text = serde_json::to_value(code)
                             .ok()
                             .and_then(|v| v.as_str().map(str::to_owned))
                             .unwrap_or_else(|| "other".to_owned());
                         tx.execute(
                             "INSERT OR IGNORE INTO parked_ops (op_id, device_seq, entity, row_id, code, reason, parked_ms)
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                            params![result.op_id, seq, entity, row_id, code, reason, now],
+                            params![result.op_id, seq, entity, row_id, code_text, reason, now],
                         )?;
-                        // A refused create: the server has no such row, so neither does the
-                        // laptop any more (the record stays, hidden, with the parked op).
-                        if result.fields.is_empty() && intent.ends_with(".create") {
+                        // A refused create, or an edit of a row deleted and purged on the server:
+                        // the server has no such row, so neither does the laptop any more (the
+                        // record stays, hidden, with the parked op).
+                        if result.fields.is_empty()
+                            && (intent.ends_with(".create") || *code == RejectCode::RowPurged)
+                        {
                             hide_row(&tx, &entity, &row_id)?;
                         }
                     }
@@ -398,11 +405,14 @@ impl Store {
 
     /// Applies one pulled page and moves the cursor, in one transaction. A page from another
     /// server database than the cursor's (a restored server) changes nothing and is refused.
+    /// During a pull from zero after a purge, the page's rows are noted as sent, and the last
+    /// page drops the rows the server did not send ([`crate::sync_rebootstrap`]).
     pub fn apply_pull_page(&mut self, page: &PullPage) -> Result<PullReport> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         check_epoch(&tx, &page.epoch)?;
+        let rebootstrap = sync_rebootstrap::under_way(&tx)?;
         record_clock_offset(&tx, page.server_time_ms)?;
         let cursor: i64 =
             tx.query_row("SELECT pull_cursor FROM sync_state WHERE id = 1", [], |r| {
@@ -428,6 +438,9 @@ impl Store {
                     report.changes += 1;
                     continue;
                 }
+                if rebootstrap {
+                    sync_rebootstrap::note_seen(&tx, &change.entity, &change.row_id)?;
+                }
                 report.fields_kept_pending += take_states(
                     &tx,
                     &change.entity,
@@ -441,6 +454,9 @@ impl Store {
             }
             Ok(())
         })?;
+        if rebootstrap && !page.more {
+            report.rebootstrap_dropped = Some(sync_rebootstrap::finish(&tx)?);
+        }
         report.cursor = cursor.max(page.cursor);
         tx.execute(
             "UPDATE sync_state SET server_epoch = ?1, pull_cursor = ?2, last_success_ms = ?3, last_error = NULL
@@ -501,6 +517,7 @@ impl Store {
                 "UPDATE sync_state SET server_epoch = ?1, pull_cursor = 0 WHERE id = 1",
                 [epoch],
             )?;
+            sync_rebootstrap::forget(&tx)?;
         }
         tx.execute(
             "UPDATE sync_state SET server_url = ?1, device_token = ?2, signing_key = ?3, unit_id = ?4,

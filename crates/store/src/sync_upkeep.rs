@@ -32,7 +32,9 @@ impl Store {
 
     /// The server was restored from a backup (it answers with another epoch): pull everything
     /// again from zero, and queue again the acknowledged ops this device still keeps, so the
-    /// server gets back what it lost. Refused ops stay parked. One transaction.
+    /// server gets back what it lost. Refused ops stay parked. A pull from zero after a purge
+    /// that was under way ends without dropping anything: the restored server lacks rows that
+    /// other laptops have yet to give back. One transaction.
     pub fn restart_with_restored_server(&mut self, epoch: &str) -> Result<RestoredServer> {
         let tx = self
             .conn
@@ -41,6 +43,7 @@ impl Store {
             "UPDATE sync_state SET server_epoch = ?1, pull_cursor = 0 WHERE id = 1",
             [epoch],
         )?;
+        crate::sync_rebootstrap::forget(&tx)?;
         let requeued = tx.execute(
             "UPDATE outbox SET acked = 0, acked_ms = NULL
              WHERE acked = 1 AND device_id = ?1

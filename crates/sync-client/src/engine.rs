@@ -10,6 +10,13 @@
 //! it lost and the laptop what changed since. A server that already holds this device's
 //! sequences (`409 sequence_reused`, or a high-water mark past the local counter: the file was
 //! put back from an old copy) makes the laptop take a new identity and enroll again.
+//!
+//! A pull refused as `410 cursor_purged` (the laptop was silent while the server purged deleted
+//! records it had not pulled) starts the sync over once too, as a re-bootstrap: the outbox has
+//! just been drained by the push (an edit of a purged record comes back refused and parked),
+//! other laptops' carried batches are handed over, then the store pulls from zero and its last
+//! page drops the rows the server no longer sends ([`khuyenhoc_store::Store::start_rebootstrap`]).
+//! The re-bootstrap is kept in the database: a sync cut half-way goes on with it next time.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -18,7 +25,7 @@ use serde::Serialize;
 
 use khuyenhoc_store::{SEQUENCE_BEHIND, SERVER_EPOCH_CHANGED, Store, StoreError};
 use khuyenhoc_sync_protocol::{
-    OP_FORMAT, Op, OpOutcome, PullRequest, PushRequest, PushResponse, RowKey,
+    CURSOR_PURGED, OP_FORMAT, Op, OpOutcome, PullRequest, PushRequest, PushResponse, RowKey,
 };
 
 use crate::error::SyncError;
@@ -61,6 +68,9 @@ pub struct SyncSummary {
     pub server_restored: Option<usize>,
     /// Other laptops' signed batches carried here and handed to the server.
     pub relayed: usize,
+    /// The laptop pulled everything again from zero because the server had purged deleted
+    /// records it had not pulled; this many rows the server no longer has were dropped here.
+    pub rebootstrapped: Option<usize>,
 }
 
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
@@ -86,18 +96,30 @@ pub async fn sync_once(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSu
 async fn run(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSummary, SyncError> {
     let _turn = lock(store).sync_turn()?;
     let mut summary = SyncSummary::default();
-    match push_and_pull(store, conn, &mut summary).await {
-        Err(Stop::Restored { epoch }) => {
-            let restored = lock(store).restart_with_restored_server(&epoch)?;
-            summary.server_restored = Some(restored.requeued);
-            push_and_pull(store, conn, &mut summary)
-                .await
-                .map_err(Stop::into_error)?;
-        }
-        Err(Stop::Failed(e)) => return Err(e),
-        Ok(()) => {}
+    // A re-bootstrap cut short last time: other laptops' batches carried here reach the server
+    // before the last page, or their rows would be dropped here as unknown to it.
+    if lock(store).rebootstrapping()? {
+        summary.relayed += crate::batch::deliver_relayed(store, conn).await?;
     }
-    summary.relayed = crate::batch::deliver_relayed(store, conn).await?;
+    let (mut restored, mut cursor_purged) = (false, false);
+    loop {
+        match push_and_pull(store, conn, &mut summary).await {
+            Ok(()) => break,
+            Err(Stop::Restored { epoch }) if !restored => {
+                restored = true;
+                let r = lock(store).restart_with_restored_server(&epoch)?;
+                summary.server_restored = Some(r.requeued);
+            }
+            Err(Stop::CursorPurged) if !cursor_purged => {
+                cursor_purged = true;
+                // The push has just drained the outbox; carried batches go too.
+                summary.relayed += crate::batch::deliver_relayed(store, conn).await?;
+                lock(store).start_rebootstrap()?;
+            }
+            Err(stop) => return Err(stop.into_error()),
+        }
+    }
+    summary.relayed += crate::batch::deliver_relayed(store, conn).await?;
     let purged = lock(store).purge_acknowledged_ops()?;
     if purged > 0 {
         tracing::info!(purged, "purged old acknowledged ops");
@@ -105,9 +127,11 @@ async fn run(store: &Mutex<Store>, conn: &Connection) -> Result<SyncSummary, Syn
     Ok(summary)
 }
 
-/// Why one pass stopped: the server was restored (another epoch), or any other error.
+/// Why one pass stopped: the server was restored (another epoch), it refused the cursor as
+/// purged, or any other error.
 enum Stop {
     Restored { epoch: String },
+    CursorPurged,
     Failed(SyncError),
 }
 impl Stop {
@@ -116,6 +140,11 @@ impl Stop {
             Stop::Failed(e) => e,
             Stop::Restored { .. } => SyncError::BadAnswer {
                 detail: "the server's epoch changed twice in one sync".into(),
+            },
+            Stop::CursorPurged => SyncError::Server {
+                status: 410,
+                code: CURSOR_PURGED.into(),
+                message: "the cursor was refused as purged again after a pull from zero".into(),
             },
         }
     }
@@ -294,13 +323,23 @@ async fn pull_all(
     loop {
         let cursor = lock(store).sync_status()?.pull_cursor;
         tracing::debug!(cursor, "pull: asking for the page after cursor {cursor}");
-        let page = conn
+        let page = match conn
             .pull(&PullRequest {
                 op_format: OP_FORMAT,
                 cursor,
                 limit: pull_page(),
             })
-            .await?;
+            .await
+        {
+            Err(SyncError::Server { code, .. }) if code == CURSOR_PURGED => {
+                tracing::info!(
+                    cursor,
+                    "pull: the cursor lies below the server's purge point"
+                );
+                return Err(Stop::CursorPurged);
+            }
+            other => other?,
+        };
         tracing::debug!(
             cursor,
             changes = page.changes.len(),
@@ -315,6 +354,9 @@ async fn pull_all(
         );
         summary.pulled += report.changes;
         summary.cursor = report.cursor;
+        if let Some(dropped) = report.rebootstrap_dropped {
+            summary.rebootstrapped = Some(dropped);
+        }
         if !page.more {
             break;
         }

@@ -93,6 +93,10 @@ fn server_refusal_vi(code: &str) -> String {
         "update_required" => "Phiên bản phần mềm này đã cũ: hãy cập nhật để đồng bộ tiếp. \
              Các thay đổi vẫn được lưu trên máy."
             .into(),
+        "cursor_purged" => "Máy này đã lâu không đồng bộ, trong khi đó máy chủ đã dọn hẳn các \
+             bản ghi đã xóa: máy cần tải lại toàn bộ dữ liệu. Hãy đồng bộ lại; các thay đổi vẫn \
+             được lưu trên máy."
+            .into(),
         other => format!("Máy chủ từ chối yêu cầu ({other}). Các thay đổi vẫn được lưu trên máy."),
     }
 }

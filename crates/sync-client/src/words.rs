@@ -19,6 +19,15 @@ pub fn summary_vi(s: &SyncSummary) -> String {
             n(requeued as i64)
         ));
     }
+    if let Some(dropped) = s.rebootstrapped {
+        text.push_str(" Máy đã lâu không đồng bộ nên đã tải lại toàn bộ dữ liệu từ máy chủ.");
+        if dropped > 0 {
+            text.push_str(&format!(
+                " {} bản ghi đã bị xóa ở nơi khác được gỡ khỏi máy.",
+                n(dropped as i64)
+            ));
+        }
+    }
     if s.relayed > 0 {
         text.push_str(&format!(
             " Đã chuyển {} tệp thay đổi của máy khác lên máy chủ.",
@@ -90,5 +99,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("đã gửi lại 1.200 thay đổi"), "{text}");
+    }
+
+    #[test]
+    fn a_summary_names_a_pull_from_zero_after_a_purge() {
+        let s = SyncSummary {
+            pulled: 3_000,
+            rebootstrapped: Some(2),
+            ..Default::default()
+        };
+        let text = summary_vi(&s);
+        assert!(text.contains("tải lại toàn bộ dữ liệu"), "{text}");
+        assert!(text.contains("2 bản ghi đã bị xóa ở nơi khác"), "{text}");
     }
 }

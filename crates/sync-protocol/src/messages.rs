@@ -100,12 +100,18 @@ pub enum RejectCode {
     InvalidValue,
     /// A change to a row that may only be inserted (history, ledger entries).
     InsertOnly,
+    /// The row was deleted and, once every active device had pulled its deletion, purged from
+    /// the server: a late edit (made offline on a laptop silent for months) is not applied,
+    /// and the laptop drops the row.
+    RowPurged,
     /// A code from a newer server.
     #[serde(other)]
     Other,
 }
 
-/// `POST /v1/pull`: changes after `cursor` (0: from the beginning).
+/// `POST /v1/pull`: changes after `cursor` (0: from the beginning). A cursor above 0 but below
+/// the server's purge point, from a device that may still hold rows purged since, is refused
+/// with `410` [`CURSOR_PURGED`]: the device pushes what it has pending, then pulls from zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullRequest {
     pub op_format: i64,
@@ -139,6 +145,10 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
 }
+
+/// The error code of a pull whose cursor lies below the server's purge point (see
+/// [`PullRequest`]).
+pub const CURSOR_PURGED: &str = "cursor_purged";
 
 /// The body of every error answer: a code for programs, a message for people (Vietnamese).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,5 +190,13 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_purged_row_is_refused_as_row_purged() {
+        assert_eq!(
+            serde_json::to_value(RejectCode::RowPurged).unwrap(),
+            json!("row_purged")
+        );
     }
 }

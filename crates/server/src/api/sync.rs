@@ -40,7 +40,7 @@ fn check_format(format: i64) -> Result<(), ApiError> {
     security(("bearer" = [])),
     request_body(content_type = "application/json", description = "PushRequest (khuyenhoc-sync-protocol): {op_format, device_id, ops}"),
     responses(
-        (status = 200, description = "PushResponse: {epoch, server_time_ms, results, high_water}; each result is applied, duplicate, conflict or rejected"),
+        (status = 200, description = "PushResponse: {epoch, server_time_ms, results, high_water}; each result is applied, duplicate, conflict or rejected (code `outside_scope`, `unknown_entity`, `invalid_value`, `insert_only` or `row_purged`: a row deleted and purged since)"),
         (status = 400, description = "`malformed_json`, `invalid_field`", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 403, description = "`wrong_device`: ops in another device's name", body = ErrorBody),
@@ -72,7 +72,8 @@ pub async fn push(
     }))
 }
 
-/// Pull the changes after a cursor, in the device's org-unit subtree.
+/// Pull the changes after a cursor, in the device's org-unit subtree; the server records how far
+/// the device has pulled (tombstones are purged once every active device has pulled past them).
 #[utoipa::path(
     post,
     path = "/v1/pull",
@@ -81,7 +82,9 @@ pub async fn push(
     request_body(content_type = "application/json", description = "PullRequest (khuyenhoc-sync-protocol): {op_format, cursor, limit}"),
     responses(
         (status = 200, description = "PullPage: {epoch, server_time_ms, changes, cursor, more}"),
+        (status = 400, description = "`invalid_field`: a negative cursor", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 410, description = "`cursor_purged`: the cursor lies below the purge point and the device may hold purged rows: push what is pending, then pull from zero", body = ErrorBody),
         (status = 426, description = "`update_required`", body = ErrorBody),
     )
 )]
@@ -95,7 +98,10 @@ pub async fn pull(
         return Err(ApiError::InvalidField("cursor"));
     }
     let limit = req.limit.clamp(1, PULL_MAX);
-    let answer = state.storage.pull(device, req.cursor, limit).await?;
+    let answer = state
+        .storage
+        .pull(device, req.cursor, limit, Timestamp::now())
+        .await?;
     Ok(Json(PullPage {
         epoch: state.epoch.to_string(),
         server_time_ms: now_ms(),

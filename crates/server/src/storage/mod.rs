@@ -2,19 +2,24 @@
 //! (Atuin's shape): [`sqlite::SqliteStorage`] (one file, the default) and
 //! [`postgres::PostgresStorage`] (one PostgreSQL database, shared by any number of stateless
 //! servers). Both pass the same tests; the rules of push and pull that do not depend on the
-//! database are written once, in `sync_rules`. Handlers and admin commands only see
-//! [`ServerStorage`]; [`open`] picks the implementation from a [`Database`].
+//! database are written once, in `sync_rules`, and those of the tombstone purge in [`purge`].
+//! Handlers and admin commands only see [`ServerStorage`]; [`open`] picks the implementation
+//! from a [`Database`].
 //!
 //! The storage layer takes hashes, never plain tokens or enrollment codes: hashing and
 //! generating secrets is the caller's job ([`crate::auth`], [`crate::admin`]).
 
 pub mod postgres;
+mod postgres_purge;
 mod postgres_push;
 mod postgres_sync;
+pub mod purge;
 pub mod sqlite;
+mod sqlite_purge;
 mod sqlite_sync;
 mod sync_rules;
 
+pub use purge::{DEFAULT_HORIZON_DAYS, PurgeReport};
 pub use sync_rules::format_accepted;
 
 use std::sync::Arc;
@@ -22,7 +27,7 @@ use std::sync::Arc;
 use crate::config::Database;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -104,6 +109,10 @@ pub enum StorageError {
     /// Another op already came under this device sequence: nothing of the push is applied.
     #[error("device sequence {0} was already used by another op")]
     SequenceReused(i64),
+    /// A pull after a cursor below the purge point, from a device that may hold purged rows:
+    /// it must pull again from zero (see [`purge`]).
+    #[error("cursor {cursor} lies below the purge point {purged_through}")]
+    CursorPurged { cursor: i64, purged_through: i64 },
     #[error("an org unit with code {0} already exists")]
     UnitCodeExists(String),
     #[error("no org unit with code {0}")]
@@ -189,11 +198,18 @@ pub trait ServerStorage: Send + Sync + 'static {
         now: Timestamp,
     ) -> StorageResult<PushAnswer>;
 
-    /// The changes after `cursor` in the device's subtree, at most `limit`.
+    /// The changes after `cursor` in the device's subtree, at most `limit`. Records how far the
+    /// device has pulled, and when (`now`), for the purge; a cursor below the purge point from
+    /// a device that may hold purged rows is refused ([`StorageError::CursorPurged`]).
     async fn pull(
         &self,
         device: AuthenticatedDevice,
         cursor: i64,
         limit: u32,
+        now: Timestamp,
     ) -> StorageResult<PullAnswer>;
+
+    /// Purges the tombstones every device active at `now` (not revoked, pulled within
+    /// `horizon`) has pulled past (see [`purge`]).
+    async fn purge(&self, horizon: SignedDuration, now: Timestamp) -> StorageResult<PurgeReport>;
 }

@@ -24,14 +24,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
 use super::{
     AuthenticatedDevice, Device, Enrollment, NewEnrollmentCode, NewOrgUnit, OrgUnit, PullAnswer,
-    PushAnswer, ServerStorage, StorageError, StorageResult,
+    PurgeReport, PushAnswer, ServerStorage, StorageError, StorageResult,
 };
 use crate::config::redact_url;
 
@@ -51,6 +51,11 @@ const STEPS: &[(i64, &str, &str)] = &[
         3,
         "change_author",
         include_str!("../../../../migrations/server-postgres/0003_change_author.sql"),
+    ),
+    (
+        4,
+        "tombstone_purge",
+        include_str!("../../../../migrations/server-postgres/0004_tombstone_purge.sql"),
     ),
 ];
 
@@ -549,8 +554,14 @@ impl ServerStorage for PostgresStorage {
         device: AuthenticatedDevice,
         cursor: i64,
         limit: u32,
+        now: Timestamp,
     ) -> StorageResult<PullAnswer> {
         let mut client = self.client().await?;
-        super::postgres_sync::pull(&mut client, &device, cursor, limit).await
+        super::postgres_sync::pull(&mut client, &device, cursor, limit, now).await
+    }
+
+    async fn purge(&self, horizon: SignedDuration, now: Timestamp) -> StorageResult<PurgeReport> {
+        let mut client = self.client().await?;
+        super::postgres_purge::purge(&mut client, now, horizon).await
     }
 }

@@ -42,6 +42,8 @@ struct Known {
     subtree: HashSet<Uuid>,
     /// The device's highest sequence received before this batch.
     high_water: i64,
+    /// The rows of the batch that do not exist because they were purged.
+    purged: HashSet<(String, String)>,
 }
 
 const ROWS_SQL: &str = "SELECT s.entity, s.row_id, s.state, s.scope_unit FROM sync_rows s
@@ -95,7 +97,7 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
     let subtree_sql = format!("{SUBTREE} SELECT id FROM subtree");
     let (by_device, by_ids, by_unit): (Params<2>, Params<1>, Params<1>) =
         ([&device.device_id, &seqs], [&ids], [&device.unit.id]);
-    let (seq_rows, id_rows, first_rows, subtree_rows, high_water) = tokio::try_join!(
+    let (seq_rows, id_rows, first_rows, subtree_rows, high_water, mut purged) = tokio::try_join!(
         // A join rather than `device_seq = ANY($2)`: the cached generic plan of the latter
         // reads every op of the device and filters (quadratic over a long push).
         query(
@@ -117,6 +119,7 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
             "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = $1",
             &by_device[..1],
         ),
+        super::postgres_purge::purged_among(tx, &wanted),
     )?;
     let by_seq = seq_rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     let by_id: HashMap<String, Received> = id_rows
@@ -170,6 +173,8 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         }
         loaded = to_rows(load_rows(tx, &wanted).await?)?;
     }
+    // Keys purged and not re-created under their redirects.
+    purged.retain(|k| !rows.contains_key(k));
     Ok(Known {
         by_seq,
         by_id,
@@ -177,6 +182,7 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         conflicts,
         subtree: subtree_rows.iter().map(|r| r.get(0)).collect(),
         high_water: high_water[0].get(0),
+        purged,
     })
 }
 
@@ -280,6 +286,10 @@ fn decide(
 
     let result = match rules::known_entity(op) {
         Err(refused) => refused,
+        // A row deleted and purged since: a late edit does not bring half of it back.
+        Ok(_) if !known.rows.contains_key(&key) && known.purged.contains(&key) => {
+            rules::refused_as_purged(op)
+        }
         Ok(kind) => {
             let existing = known
                 .rows

@@ -21,6 +21,10 @@
 //! (docs/BENCHMARKS.md). The push runs at READ COMMITTED on purpose: each statement after the
 //! lock sees every push committed before it (a REPEATABLE READ snapshot would be taken by the
 //! lock statement itself, before the wait, and miss the push it waited for).
+//!
+//! A pull first records the device's progress (how far it has pulled, for the tombstone purge
+//! of [`super::postgres_purge`], which takes the push lock too), then reads the purge point,
+//! the head and the page from one snapshot.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +36,7 @@ use tokio_postgres::types::Json;
 use khuyenhoc_sync_protocol::{Change, FieldState, Op};
 
 use super::sync_rules as rules;
-use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageResult};
+use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageError, StorageResult};
 
 pub(super) type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
@@ -79,21 +83,41 @@ pub(super) async fn pull(
     device: &AuthenticatedDevice,
     cursor: i64,
     limit: u32,
+    now: Timestamp,
 ) -> StorageResult<PullAnswer> {
-    // One snapshot for the head and the page, so that the two agree.
+    // Committed before the snapshot below: a purge that starts later counts this device.
+    super::postgres_purge::record_pull(client, device.device_id, cursor, now).await?;
+    // One snapshot for the purge point, the head and the page, so that they agree.
     let tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .await?;
-    let head: i64 = tx
+    let known = tx
         .query_one(
-            &stmt(&tx, "SELECT coalesce(max(version), 0) FROM changes").await?,
-            &[],
+            &stmt(
+                &tx,
+                "SELECT coalesce((SELECT max(version) FROM changes), 0),
+                        coalesce((SELECT value::bigint FROM server_meta
+                                  WHERE key = 'purged_through'), 0),
+                        coalesce((SELECT clean_through FROM device_pulls
+                                  WHERE device_id = $1), 0)",
+            )
+            .await?,
+            &[&device.device_id],
         )
-        .await?
-        .get(0);
+        .await?;
+    let (newest, purged_through, clean_through): (i64, i64, i64) =
+        (known.get(0), known.get(1), known.get(2));
+    if super::purge::cursor_purged(cursor, purged_through, clean_through) {
+        tx.commit().await?;
+        return Err(StorageError::CursorPurged {
+            cursor,
+            purged_through,
+        });
+    }
+    let head = super::purge::head(newest, purged_through);
     let rows = tx
         .query(
             &stmt(

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rusqlite_migration::{M, Migrations};
 use uuid::Uuid;
@@ -39,6 +39,9 @@ const STEPS: &[M<'static>] = &[
     )),
     M::up(include_str!(
         "../../../../migrations/server-sqlite/0003_change_author.sql"
+    )),
+    M::up(include_str!(
+        "../../../../migrations/server-sqlite/0004_tombstone_purge.sql"
     )),
 ];
 
@@ -493,8 +496,18 @@ impl ServerStorage for SqliteStorage {
         device: AuthenticatedDevice,
         cursor: i64,
         limit: u32,
+        now: Timestamp,
     ) -> StorageResult<super::PullAnswer> {
-        self.with_conn(move |conn| super::sqlite_sync::pull(conn, &device, cursor, limit))
+        self.with_conn(move |conn| super::sqlite_sync::pull(conn, &device, cursor, limit, ms(now)))
+            .await
+    }
+
+    async fn purge(
+        &self,
+        horizon: SignedDuration,
+        now: Timestamp,
+    ) -> StorageResult<super::PurgeReport> {
+        self.with_conn(move |conn| super::sqlite_purge::purge(conn, now, horizon))
             .await
     }
 }

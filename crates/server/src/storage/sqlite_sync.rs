@@ -8,7 +8,9 @@
 //! [`super::sync_rules`], shared with PostgreSQL; this module reads and writes the rows.
 //!
 //! SQLite lets one writer in at a time (`BEGIN IMMEDIATE`), so versions are given and
-//! committed in order and a pull never sees a version before a smaller one.
+//! committed in order and a pull never sees a version before a smaller one. A pull writes too:
+//! the device's progress, which the tombstone purge reads ([`super::sqlite_purge`]); a new op
+//! against a purged row is refused.
 //!
 //! Scope, in this first slice: a new row belongs to the org unit of the device that created it
 //! (its commune), and stays there. Scopes below the commune, moves between communes and scope
@@ -184,6 +186,10 @@ fn decide(
         }
     }
     let op = target.as_ref();
+    // A row deleted and purged since: a late edit does not bring half of it back.
+    if existing.is_none() && super::sqlite_purge::is_purged(tx, &op.entity, &op.row_id)? {
+        return Ok(rules::refused_as_purged(op));
+    }
     let in_scope = match &existing {
         Some((_, scope)) => in_subtree(tx, scope, device.unit.id)?,
         None => true,
@@ -245,16 +251,32 @@ pub fn push(
     })
 }
 
+/// A page of changes for `device` after `cursor`. The device's progress is recorded in the
+/// same transaction (the purge reads it); a cursor below the purge point is refused
+/// ([`super::purge::cursor_purged`]).
 pub fn pull(
     conn: &mut Connection,
     device: &AuthenticatedDevice,
     cursor: i64,
     limit: u32,
+    now_ms: i64,
 ) -> StorageResult<PullAnswer> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let head: i64 = tx.query_row("SELECT coalesce(max(version), 0) FROM changes", [], |r| {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let purged_through = super::sqlite_purge::purged_through(&tx)?;
+    let clean_through =
+        super::sqlite_purge::record_pull(&tx, device.device_id, cursor, now_ms, purged_through)?;
+    if super::purge::cursor_purged(cursor, purged_through, clean_through) {
+        // The device was seen all the same.
+        tx.commit()?;
+        return Err(StorageError::CursorPurged {
+            cursor,
+            purged_through,
+        });
+    }
+    let newest: i64 = tx.query_row("SELECT coalesce(max(version), 0) FROM changes", [], |r| {
         r.get(0)
     })?;
+    let head = super::purge::head(newest, purged_through);
     let changes: Vec<Change> = {
         let mut stmt = tx.prepare(&format!(
             "{SUBTREE} SELECT version, entity, row_id, fields, author FROM changes

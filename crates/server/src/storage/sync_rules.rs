@@ -124,6 +124,18 @@ pub(super) fn known_entity(op: &Op) -> Result<&'static EntityKind, OpResult> {
     })
 }
 
+/// The refusal of a new op against a row that was deleted and then purged (see
+/// [`super::purge`]): a late edit from a laptop silent for months does not bring back half a
+/// record; the laptop drops the row and keeps its edit parked for a person to see.
+pub(super) fn refused_as_purged(op: &Op) -> OpResult {
+    rejected(
+        op,
+        RejectCode::RowPurged,
+        "Bản ghi này đã bị xóa và đã được dọn hẳn khỏi máy chủ, nên thay đổi này không được \
+         áp dụng.",
+    )
+}
+
 /// What a new op does to the row as it stands (`existing`: the row and whether it lies in the
 /// device's subtree): refused (outside the subtree, or a change to an insert-only row), or the
 /// merge to write.
