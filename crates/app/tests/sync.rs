@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jiff::SignedDuration;
 use khuyenhoc_app::*;
@@ -108,6 +108,21 @@ fn setup_form() -> SetupForm {
         username: "lan".into(),
         full_name: "Trần Thị Lan".into(),
         pin: "2580".into(),
+    }
+}
+
+fn now_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+}
+
+/// Returns once the wall clock reads a later millisecond than `ms`: every stamp taken before
+/// the call is then older than the next local edit's, whatever the counters say.
+fn wall_clock_moves_past(ms: u128) {
+    while now_ms() <= ms {
+        std::thread::yield_now();
     }
 }
 
@@ -259,8 +274,11 @@ async fn a_conflict_is_reviewed_and_settled_with_the_value_that_lost(db: TestDat
         .unwrap();
     };
     // Both laptops change the phone offline, B first: the later edit (A's) wins everywhere,
-    // whichever arrives first, and B's becomes the value that lost.
+    // whichever arrives first, and B's becomes the value that lost. "Later" is by the hybrid
+    // clock, whose unit is the millisecond: within one millisecond the counters and device ids
+    // decide, so A edits once the wall clock has moved past B's edit.
     edit(&b, "0988 222 333");
+    wall_clock_moves_past(now_ms());
     edit(&a, "0977 000 111");
     a.sync_now().await.unwrap();
     let view = b.sync_now().await.unwrap();
