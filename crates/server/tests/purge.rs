@@ -8,114 +8,21 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
-use jiff::Timestamp;
-use khuyenhoc_sync_protocol::{
-    OP_FORMAT, Op, OpField, OpOutcome, PullPage, PullRequest, PushRequest, PushResponse, RejectCode,
-};
+use khuyenhoc_sync_protocol::{OpOutcome, PullPage, RejectCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-struct Device {
-    id: Uuid,
-    token: String,
-    next_seq: i64,
+/// A device of the commune "26734".
+async fn device(s: &TestServer) -> HttpDevice {
+    s.commune_and_code().await;
+    s.device_in("26734").await
 }
 
-async fn device(s: &TestServer) -> Device {
-    let code = s.commune_and_code().await;
-    let id = Uuid::now_v7();
-    let resp = s.enroll(&enroll_body(&code, id)).await;
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await.unwrap();
-    Device {
-        id,
-        token: body["token"].as_str().unwrap().to_owned(),
-        next_seq: 1,
-    }
-}
-
-impl Device {
-    /// An op of this device on the member `row` (its next sequence, a fresh version).
-    fn op(&mut self, row: &str, intent: &str, fields: &[(&str, Value)]) -> Op {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        Op {
-            op_id: Uuid::now_v7().to_string(),
-            device_id: self.id.to_string(),
-            device_seq: seq,
-            op_format: OP_FORMAT,
-            entity: "member".into(),
-            row_id: row.into(),
-            intent: intent.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        (*k).to_owned(),
-                        OpField {
-                            value: v.clone(),
-                            base: None,
-                        },
-                    )
-                })
-                .collect::<BTreeMap<_, _>>(),
-            author: "lan".into(),
-            version: format!(
-                "{:015}-{seq:010}-{}",
-                Timestamp::now().as_millisecond(),
-                self.id
-            ),
-        }
-    }
-}
-
-async fn push(s: &TestServer, d: &Device, ops: Vec<Op>) -> PushResponse {
-    let resp = s
-        .client
-        .post(s.url("/v1/push"))
-        .bearer_auth(&d.token)
-        .json(&PushRequest {
-            op_format: OP_FORMAT,
-            device_id: d.id.to_string(),
-            ops,
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
-}
-
-async fn pull(s: &TestServer, d: &Device, cursor: i64, limit: u32) -> reqwest::Response {
-    s.client
-        .post(s.url("/v1/pull"))
-        .bearer_auth(&d.token)
-        .json(&PullRequest {
-            op_format: OP_FORMAT,
-            cursor,
-            limit,
-        })
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Pulls from `cursor` to the end in pages of `limit`: every row id seen, and the last cursor.
-async fn pull_all(s: &TestServer, d: &Device, mut cursor: i64, limit: u32) -> (Vec<String>, i64) {
-    let mut rows = Vec::new();
-    loop {
-        let resp = pull(s, d, cursor, limit).await;
-        assert_eq!(resp.status(), 200, "pull after {cursor}");
-        let page: PullPage = resp.json().await.unwrap();
-        rows.extend(page.changes.iter().map(|c| c.row_id.clone()));
-        cursor = page.cursor;
-        if !page.more {
-            return (rows, cursor);
-        }
-    }
+/// Pulls from `cursor` to the end in pages of `limit`: the row ids seen, and the last cursor.
+async fn pull_all(s: &TestServer, d: &HttpDevice, cursor: i64, limit: u32) -> (Vec<String>, i64) {
+    let (changes, cursor) = s.pull_all(d, cursor, limit).await;
+    (changes.into_iter().map(|c| c.row_id).collect(), cursor)
 }
 
 async fn a_cursor_below_the_purge_point_is_gone_and_the_purged_row_stays_gone(db: TestDatabase) {
@@ -125,29 +32,41 @@ async fn a_cursor_below_the_purge_point_is_gone_and_the_purged_row_stays_gone(db
     let other = device(&s).await;
     let (kept, purged) = (Uuid::now_v7().to_string(), Uuid::now_v7().to_string());
     let create_kept = writer.op(
+        "member",
         &kept,
         "member.add",
         &[("full_name", json!("Nguyễn Văn An"))],
     );
     let create_purged = writer.op(
+        "member",
         &purged,
         "member.add",
         &[("full_name", json!("Trần Thị Cúc"))],
     );
-    push(&s, &writer, vec![create_kept, create_purged]).await;
+    s.push(&writer, vec![create_kept, create_purged]).await;
     // The lagging device pulls the first change only, then goes silent.
-    let resp = pull(&s, &lagging, 0, 1).await;
+    let resp = s.pull(&lagging, 0, 1).await;
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     let first: PullPage = resp.json().await.unwrap();
     assert_eq!(first.changes[0].row_id, kept);
-    let delete = writer.op(&purged, "member.delete", &[("deleted", json!(true))]);
-    push(&s, &writer, vec![delete.clone()]).await;
-    let later = writer.op(&kept, "member.update", &[("phone", json!("0912345678"))]);
-    push(&s, &writer, vec![later]).await;
+    let delete = writer.op(
+        "member",
+        &purged,
+        "member.delete",
+        &[("deleted", json!(true))],
+    );
+    s.push(&writer, vec![delete.clone()]).await;
+    let later = writer.op(
+        "member",
+        &kept,
+        "member.update",
+        &[("phone", json!("0912345678"))],
+    );
+    s.push(&writer, vec![later]).await;
     // The server learns how far a device has pulled from the cursor it pulls after: each pulls
     // everything, then asks again (as its next sync does).
     let (_, writer_cursor) = pull_all(&s, &writer, 0, 100).await;
-    assert_eq!(pull(&s, &writer, writer_cursor, 100).await.status(), 200);
+    assert_eq!(s.pull(&writer, writer_cursor, 100).await.status(), 200);
     let report = s.admin.purge(90).await.unwrap();
     assert_eq!(
         report.rows, 0,
@@ -156,7 +75,7 @@ async fn a_cursor_below_the_purge_point_is_gone_and_the_purged_row_stays_gone(db
     let (_, other_cursor) = pull_all(&s, &other, 0, 100).await;
     let report = s.admin.purge(90).await.unwrap();
     assert_eq!(report.rows, 0, "nor has it told where it got: {report:?}");
-    assert_eq!(pull(&s, &other, other_cursor, 100).await.status(), 200);
+    assert_eq!(s.pull(&other, other_cursor, 100).await.status(), 200);
     let report = s.admin.purge(90).await.unwrap();
     assert_eq!(
         report.rows, 0,
@@ -183,7 +102,7 @@ async fn a_cursor_below_the_purge_point_is_gone_and_the_purged_row_stays_gone(db
 
     // The lagging device comes back: its cursor is gone.
     assert_error(
-        pull(&s, &lagging, first.cursor, 100).await,
+        s.pull(&lagging, first.cursor, 100).await,
         410,
         "cursor_purged",
     )
@@ -195,11 +114,16 @@ async fn a_cursor_below_the_purge_point_is_gone_and_the_purged_row_stays_gone(db
     assert!(rows.contains(&kept));
     assert!(end >= report.purged_through);
     // The writer, past the purge point, pulls on as before.
-    assert_eq!(pull(&s, &writer, writer_cursor, 100).await.status(), 200);
+    assert_eq!(s.pull(&writer, writer_cursor, 100).await.status(), 200);
 
     // A late edit of the purged row is refused and brings nothing back.
-    let late = lagging.op(&purged, "member.update", &[("phone", json!("0987654321"))]);
-    let answer = push(&s, &lagging, vec![late]).await;
+    let late = lagging.op(
+        "member",
+        &purged,
+        "member.update",
+        &[("phone", json!("0987654321"))],
+    );
+    let answer = s.push(&lagging, vec![late]).await;
     match &answer.results[0].outcome {
         OpOutcome::Rejected { code, reason } => {
             assert_eq!(*code, RejectCode::RowPurged);
@@ -220,7 +144,7 @@ async fn a_cursor_below_the_purge_point_is_gone_and_the_purged_row_stays_gone(db
     assert!(!rows.contains(&purged));
     assert!(rows.contains(&kept));
     // A retry of the deletion (its first answer lost) is still a duplicate, not a refusal.
-    let again = push(&s, &writer, vec![delete]).await;
+    let again = s.push(&writer, vec![delete]).await;
     assert_eq!(again.results[0].outcome, OpOutcome::Duplicate);
 
     // The OpenAPI document tells the new answer.
@@ -245,11 +169,16 @@ async fn a_cursor_below_the_purge_point_is_gone_and_the_purged_row_stays_gone(db
 async fn a_deleted_member_pulled_past(s: &TestServer) -> String {
     let mut writer = device(s).await;
     let row = Uuid::now_v7().to_string();
-    let add = writer.op(&row, "member.add", &[("full_name", json!("Lê Văn Bình"))]);
-    let delete = writer.op(&row, "member.delete", &[("deleted", json!(true))]);
-    push(s, &writer, vec![add, delete]).await;
+    let add = writer.op(
+        "member",
+        &row,
+        "member.add",
+        &[("full_name", json!("Lê Văn Bình"))],
+    );
+    let delete = writer.op("member", &row, "member.delete", &[("deleted", json!(true))]);
+    s.push(&writer, vec![add, delete]).await;
     let (_, cursor) = pull_all(s, &writer, 0, 100).await;
-    assert_eq!(pull(s, &writer, cursor, 100).await.status(), 200);
+    assert_eq!(s.pull(&writer, cursor, 100).await.status(), 200);
     row
 }
 

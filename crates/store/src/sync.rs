@@ -154,6 +154,53 @@ fn hide_row(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Resul
     Ok(())
 }
 
+/// Drops a row that left this laptop's scope (a member moved to another commune, a branch moved
+/// under another commune): hidden, with every field's version forgotten, so that if it comes
+/// back (moved back, or this laptop's unit now sees it) its whole state, sent again by the
+/// server, is taken. A history row is removed (it is sent again whole). No outbox op.
+fn leave_scope(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<()> {
+    let Ok(table) = table_of(entity) else {
+        return Ok(());
+    };
+    if table.history {
+        tx.execute(
+            &format!("DELETE FROM {} WHERE id = ?1", table.table),
+            [row_id],
+        )?;
+        return Ok(());
+    }
+    let forgotten: serde_json::Map<String, Value> = table
+        .fields
+        .iter()
+        .map(|f| ((*f).to_owned(), Value::String(String::new())))
+        .collect();
+    tx.execute(
+        &format!(
+            "UPDATE {} SET deleted = 1, versions = ?2 WHERE id = ?1",
+            table.table
+        ),
+        params![row_id, Value::Object(forgotten).to_string()],
+    )?;
+    Ok(())
+}
+
+/// Shows again a row that had left this laptop's scope and is sent again (moved back): hidden
+/// by [`leave_scope`], its `deleted` flag has the empty version no device ever writes; a real
+/// deletion sent with the row has its own version and stays.
+fn return_to_scope(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<()> {
+    if let Ok(table) = table_of(entity)
+        && !table.history
+    {
+        tx.prepare_cached(&format!(
+            "UPDATE {} SET deleted = 0
+             WHERE id = ?1 AND deleted = 1 AND json_extract(versions, '$.deleted') = ''",
+            table.table
+        ))?
+        .execute([row_id])?;
+    }
+    Ok(())
+}
+
 /// Keeps a field this version does not know (its newest version).
 fn keep_unknown(
     tx: &rusqlite::Transaction<'_>,
@@ -433,7 +480,7 @@ impl Store {
                 }
                 if change.scope_exit {
                     // Moved out of this laptop's commune (or branch): no longer kept here.
-                    hide_row(&tx, &change.entity, &change.row_id)?;
+                    leave_scope(&tx, &change.entity, &change.row_id)?;
                     report.scope_exits += 1;
                     report.changes += 1;
                     continue;
@@ -450,6 +497,7 @@ impl Store {
                     Take::Newer,
                     &mut report.fields,
                 )?;
+                return_to_scope(&tx, &change.entity, &change.row_id)?;
                 report.changes += 1;
             }
             Ok(())

@@ -332,7 +332,82 @@ async fn a_retried_push_that_met_a_conflict_tells_the_conflict_again(db: TestDat
     assert_eq!(b.lock().unwrap().sync_status().unwrap().pending, 0);
 }
 
+/// The members a laptop shows (rows that left its scope are hidden, not shown).
+fn shown(store: &Mutex<Store>) -> Vec<String> {
+    let s = store.lock().unwrap();
+    let mut stmt = s
+        .connection()
+        .prepare("SELECT full_name FROM members WHERE deleted = 0 ORDER BY full_name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+async fn a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other(db: TestDatabase) {
+    let w = world(db).await;
+    let (a, conn_a) = w.laptop("lan", "26734").await;
+    let (c, conn_c) = w.laptop("cuong", "26737").await;
+    let (p, conn_p) = w.laptop("tinh", "45").await;
+    let (branch, ids) = register(&a, &["Nguyễn Văn An", "Trần Thị Bình"]);
+    set_phone(&a, &ids[0], "0912000001");
+    let (branch_c, _) = register(&c, &[]);
+    let tan_hoa = a.lock().unwrap().association_of(&branch).unwrap();
+    let tan_lap = c.lock().unwrap().association_of(&branch_c).unwrap();
+    sync_once(&a, &conn_a).await.unwrap();
+    sync_once(&c, &conn_c).await.unwrap();
+    sync_once(&p, &conn_p).await.unwrap();
+    assert_eq!(shown(&p), ["Nguyễn Văn An", "Trần Thị Bình"]);
+    assert!(shown(&c).is_empty());
+
+    // The province moves Tân Hòa's Thôn 1 under Tân Lập's association.
+    p.lock()
+        .unwrap()
+        .move_unit(&branch, &tan_lap, None)
+        .unwrap();
+    sync_once(&p, &conn_p).await.unwrap();
+
+    let left = sync_once(&a, &conn_a).await.unwrap();
+    assert!(left.pulled > 0);
+    assert!(shown(&a).is_empty(), "the members left Tân Hòa's laptop");
+    assert_eq!(
+        a.lock().unwrap().sync_status().unwrap().pending,
+        0,
+        "leaving wrote no ops"
+    );
+    sync_once(&c, &conn_c).await.unwrap();
+    assert_eq!(shown(&c), ["Nguyễn Văn An", "Trần Thị Bình"]);
+    assert_eq!(
+        phone(&c, &ids[0]).as_deref(),
+        Some("0912000001"),
+        "every field came"
+    );
+    assert_eq!(
+        c.lock().unwrap().get_unit(&branch).unwrap().parent_id,
+        Some(tan_lap)
+    );
+
+    // Tân Lập edits An; the province moves the branch back: Tân Hòa gets it all again, with
+    // Tân Lập's edit, and Tân Lập no longer shows it.
+    set_phone(&c, &ids[0], "0988000002");
+    sync_once(&c, &conn_c).await.unwrap();
+    sync_once(&p, &conn_p).await.unwrap();
+    p.lock()
+        .unwrap()
+        .move_unit(&branch, &tan_hoa, None)
+        .unwrap();
+    sync_once(&p, &conn_p).await.unwrap();
+    sync_once(&a, &conn_a).await.unwrap();
+    sync_once(&c, &conn_c).await.unwrap();
+    assert_eq!(shown(&a), ["Nguyễn Văn An", "Trần Thị Bình"]);
+    assert_eq!(phone(&a, &ids[0]).as_deref(), Some("0988000002"));
+    assert!(shown(&c).is_empty());
+    assert_eq!(shown(&p), ["Nguyễn Văn An", "Trần Thị Bình"]);
+}
+
 test_on_both_databases!(
+    a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other,
     two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict,
     another_commune_neither_sees_nor_changes_the_rows,
     a_retried_push_is_acknowledged_again_and_a_reused_sequence_is_refused,

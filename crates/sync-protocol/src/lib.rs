@@ -6,7 +6,7 @@
 //!
 //! - [`op`]: an op (one change of one row, recorded offline in the outbox) and its format
 //!   versions;
-//! - [`entities`]: the kinds of rows that sync, and which are insert-only;
+//! - [`entities`]: the kinds of rows that sync, which are insert-only, and where each belongs;
 //! - [`merge`]: field-level merge with base versions, a deterministic winner and conflicts kept
 //!   for a person to review;
 //! - [`messages`]: push and pull bodies and per-op results;
@@ -22,7 +22,7 @@ pub mod op;
 pub mod plan;
 
 pub use batch::{BATCH_FORMAT, BatchBody, BatchError, SignedBatch};
-pub use entities::{ENTITIES, EntityKind, entity};
+pub use entities::{ENTITIES, EntityKind, ORG_CODE_FIELD, PARENT_FIELD, ScopeRule, entity};
 pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
 pub use messages::{
     CURSOR_PURGED, Change, EnrollRequest, EnrollResponse, ErrorBody, OpOutcome, OpResult, PullPage,

@@ -14,6 +14,7 @@ mod postgres_purge;
 mod postgres_push;
 mod postgres_sync;
 pub mod purge;
+mod scopes;
 pub mod sqlite;
 mod sqlite_purge;
 mod sqlite_sync;

@@ -57,6 +57,11 @@ const STEPS: &[(i64, &str, &str)] = &[
         "tombstone_purge",
         include_str!("../../../../migrations/server-postgres/0004_tombstone_purge.sql"),
     ),
+    (
+        5,
+        "row_scopes",
+        include_str!("../../../../migrations/server-postgres/0005_row_scopes.sql"),
+    ),
 ];
 
 /// The newest server schema this build knows.

@@ -4,7 +4,9 @@
 //! sequence order with the rules of [`super::sync_rules`] (as SQLite does row by row: later ops
 //! of the batch see the earlier ones), then write the received ops, the rows, the change log
 //! and the conflicts with one statement each. All of it runs inside the push transaction, after
-//! the push lock (see [`super::postgres_sync`]), so nothing changes under the reads.
+//! the push lock (see [`super::postgres_sync`]), so nothing changes under the reads. Where each
+//! row lies is decided with the rest ([`super::scopes`]): the rows a batch's rows follow are read
+//! with them, and the rows that follow a moved one are read and moved after the batch is decided.
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,9 +14,10 @@ use jiff::Timestamp;
 use tokio_postgres::types::Json;
 use uuid::Uuid;
 
-use khuyenhoc_sync_protocol::{Op, OpResult, RowState};
+use khuyenhoc_sync_protocol::{FieldState, Op, OpResult, RowState, entity};
 
 use super::postgres_sync::{SUBTREE, Tx, stmt};
+use super::scopes::{self, Placement};
 use super::sync_rules as rules;
 use super::{AuthenticatedDevice, StorageResult};
 
@@ -22,8 +25,19 @@ use super::{AuthenticatedDevice, StorageResult};
 struct Row {
     state: RowState,
     scope: Uuid,
+    /// The row it follows ([`Placement::parent`]).
+    parent: Option<String>,
     /// Changed by this batch: to be written.
     dirty: bool,
+}
+
+impl Row {
+    fn placement(&self) -> Placement {
+        Placement {
+            scope: self.scope,
+            parent: self.parent.clone(),
+        }
+    }
 }
 
 /// How an op already received was answered: its outcome, reject code and reason.
@@ -40,13 +54,16 @@ struct Known {
     conflicts: HashMap<String, Vec<(String, serde_json::Value, serde_json::Value)>>,
     /// The units of the device's subtree.
     subtree: HashSet<Uuid>,
+    /// The units of the device's subtree by official code (an org unit binds to one).
+    codes: HashMap<String, Uuid>,
     /// The device's highest sequence received before this batch.
     high_water: i64,
     /// The rows of the batch that do not exist because they were purged.
     purged: HashSet<(String, String)>,
 }
 
-const ROWS_SQL: &str = "SELECT s.entity, s.row_id, s.state, s.scope_unit FROM sync_rows s
+const ROWS_SQL: &str = "SELECT s.entity, s.row_id, s.state, s.scope_unit, s.scope_parent
+     FROM sync_rows s
      JOIN unnest($1::text[], $2::text[]) AS k(entity, row_id)
        ON s.entity = k.entity AND s.row_id = k.row_id";
 
@@ -70,6 +87,7 @@ fn to_rows(rows: Vec<tokio_postgres::Row>) -> StorageResult<Vec<((String, String
                 Row {
                     state: rules::row_state(r.get(2))?,
                     scope: r.get(3),
+                    parent: r.get(4),
                     dirty: false,
                 },
             ))
@@ -94,7 +112,8 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         .iter()
         .map(|o| (o.entity.clone(), o.row_id.clone()))
         .collect();
-    let subtree_sql = format!("{SUBTREE} SELECT id FROM subtree");
+    let subtree_sql =
+        format!("{SUBTREE} SELECT s.id, u.org_code FROM subtree s JOIN org_units u ON u.id = s.id");
     let (by_device, by_ids, by_unit): (Params<2>, Params<1>, Params<1>) =
         ([&device.device_id, &seqs], [&ids], [&device.unit.id]);
     let (seq_rows, id_rows, first_rows, subtree_rows, high_water, mut purged) = tokio::try_join!(
@@ -175,15 +194,66 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
     }
     // Keys purged and not re-created under their redirects.
     purged.retain(|k| !rows.contains_key(k));
+    // The rows the batch's rows may follow (by the ops' values or the rows' own), for placing.
+    let mut leaders: Vec<(String, String)> = Vec::new();
+    for op in ops {
+        let Some(kind) = entity(&op.entity) else {
+            continue;
+        };
+        if let khuyenhoc_sync_protocol::ScopeRule::Follows { .. }
+        | khuyenhoc_sync_protocol::ScopeRule::Unit = kind.scope
+        {
+            let states = [
+                Some(&op_state(op)),
+                rows.get(&(op.entity.clone(), op.row_id.clone()))
+                    .map(|r| &r.state),
+            ];
+            for state in states.into_iter().flatten() {
+                if let Some((entity, id)) = scopes::sources(kind, state).parent {
+                    let key = (entity.to_owned(), id.to_owned());
+                    if !rows.contains_key(&key) {
+                        leaders.push(key);
+                    }
+                }
+            }
+        }
+    }
+    if !leaders.is_empty() {
+        leaders.sort();
+        leaders.dedup();
+        for (key, row) in to_rows(load_rows(tx, &leaders).await?)? {
+            rows.entry(key).or_insert(row);
+        }
+    }
     Ok(Known {
         by_seq,
         by_id,
         rows,
         conflicts,
         subtree: subtree_rows.iter().map(|r| r.get(0)).collect(),
+        codes: subtree_rows.iter().map(|r| (r.get(1), r.get(0))).collect(),
         high_water: high_water[0].get(0),
         purged,
     })
+}
+
+/// The op's fields as a row state (what its scope fields point at).
+fn op_state(op: &Op) -> RowState {
+    RowState {
+        fields: op
+            .fields
+            .iter()
+            .map(|(name, f)| {
+                (
+                    name.clone(),
+                    FieldState {
+                        value: f.value.clone(),
+                        version: op.version.clone(),
+                    },
+                )
+            })
+            .collect(),
+    }
 }
 
 fn by_id_outcome<'a>(by_id: &'a HashMap<String, Received>, id: &str) -> Option<&'a str> {
@@ -201,8 +271,17 @@ type ReceivedRow = (
     Option<String>,
 );
 
-/// A change-log entry: entity, row id, scope, fields, op id.
-type ChangeRow = (String, String, Uuid, serde_json::Value, String, String);
+/// A change-log entry: entity, row id, scope, fields, op id, author, and where the row went when
+/// it is a scope exit.
+type ChangeRow = (
+    String,
+    String,
+    Uuid,
+    serde_json::Value,
+    String,
+    String,
+    Option<Uuid>,
+);
 
 /// A conflict: op id, entity, row id, field, kept, lost.
 type ConflictRow = (
@@ -221,6 +300,39 @@ struct Writes {
     /// In op order.
     changes: Vec<ChangeRow>,
     conflicts: Vec<ConflictRow>,
+    /// Rows created or moved whose followers go where they went: row id, scope, op id, author.
+    leaders: Vec<(String, Uuid, String, String)>,
+}
+
+impl Writes {
+    /// A row that moved from `from` to `to`: its exit under the old scope, its whole state
+    /// under the new one.
+    fn moved(
+        &mut self,
+        (entity, row_id): (&str, &str),
+        (from, to): (Uuid, Uuid),
+        row: &RowState,
+        (op_id, author): (&str, &str),
+    ) {
+        self.changes.push((
+            entity.to_owned(),
+            row_id.to_owned(),
+            from,
+            serde_json::json!({}),
+            op_id.to_owned(),
+            author.to_owned(),
+            Some(to),
+        ));
+        self.changes.push((
+            entity.to_owned(),
+            row_id.to_owned(),
+            to,
+            to_json(&row.fields),
+            op_id.to_owned(),
+            author.to_owned(),
+            None,
+        ));
+    }
 }
 
 fn to_json(v: &impl serde::Serialize) -> serde_json::Value {
@@ -297,28 +409,48 @@ fn decide(
                 .map(|row| (&row.state, known.subtree.contains(&row.scope)));
             match rules::decide(kind, op, existing) {
                 Err(refused) => refused,
-                Ok(merged) => {
-                    if !merged.unchanged {
-                        let scope = known.rows.get(&key).map_or(device.unit.id, |r| r.scope);
-                        writes.changes.push((
-                            op.entity.clone(),
-                            op.row_id.clone(),
-                            scope,
-                            to_json(&merged.fields),
-                            op.op_id.clone(),
-                            op.author.clone(),
-                        ));
+                Ok(merged) if merged.unchanged => rules::merged_result(op, merged),
+                Ok(merged) => match place(device, known, (kind, op), &key, &merged.row) {
+                    Err(refused) => refused,
+                    Ok(placement) => {
+                        let was = known.rows.get(&key).map(|r| r.scope);
+                        let moved_from = was.filter(|from| *from != placement.scope);
+                        let names = (op.entity.as_str(), op.row_id.as_str());
+                        let by = (op.op_id.as_str(), op.author.as_str());
+                        match moved_from {
+                            Some(from) => {
+                                writes.moved(names, (from, placement.scope), &merged.row, by)
+                            }
+                            None => writes.changes.push((
+                                op.entity.clone(),
+                                op.row_id.clone(),
+                                placement.scope,
+                                to_json(&merged.fields),
+                                op.op_id.clone(),
+                                op.author.clone(),
+                                None,
+                            )),
+                        }
+                        if (was.is_none() || moved_from.is_some()) && scopes::may_lead(&op.entity) {
+                            writes.leaders.push((
+                                op.row_id.clone(),
+                                placement.scope,
+                                op.op_id.clone(),
+                                op.author.clone(),
+                            ));
+                        }
                         known.rows.insert(
                             key,
                             Row {
                                 state: merged.row.clone(),
-                                scope,
+                                scope: placement.scope,
+                                parent: placement.parent,
                                 dirty: true,
                             },
                         );
+                        rules::merged_result(op, merged)
                     }
-                    rules::merged_result(op, merged)
-                }
+                },
             }
         }
     };
@@ -354,6 +486,96 @@ fn decide(
         reason,
     ));
     Ok(result)
+}
+
+/// Where the op's row (as merged into `row`) lies now ([`scopes::place`]), from what the batch
+/// read and decided so far.
+fn place(
+    device: &AuthenticatedDevice,
+    known: &Known,
+    (kind, op): (&khuyenhoc_sync_protocol::EntityKind, &Op),
+    key: &(String, String),
+    row: &RowState,
+) -> Result<Placement, OpResult> {
+    let was = known.rows.get(key).map(Row::placement);
+    if !scopes::needs_placing(kind, op, was.is_some()) {
+        return Ok(was.expect("an existing row"));
+    }
+    let sources = scopes::sources(kind, row);
+    let code_unit = sources.code.and_then(|code| known.codes.get(code)).copied();
+    let parent_scope = match (code_unit, sources.parent) {
+        (None, Some((entity, id))) if id != op.row_id => known
+            .rows
+            .get(&(entity.to_owned(), id.to_owned()))
+            .map(|r| r.scope),
+        _ => None,
+    };
+    scopes::place(
+        op,
+        sources,
+        code_unit,
+        parent_scope,
+        was.as_ref(),
+        device.unit.id,
+        |unit| known.subtree.contains(&unit),
+    )
+}
+
+/// Moves the rows that follow the batch's created or moved rows (and those that follow them)
+/// to where their leaders went, each logged as a move; after the batch is decided, reading the
+/// followers the batch did not touch.
+async fn take_followers(tx: &Tx<'_>, known: &mut Known, writes: &mut Writes) -> StorageResult<()> {
+    let mut leaders = std::mem::take(&mut writes.leaders);
+    while !leaders.is_empty() {
+        let ids: Vec<&str> = leaders.iter().map(|l| l.0.as_str()).collect();
+        let stored = query(
+            tx,
+            "SELECT entity, row_id, state, scope_unit, scope_parent FROM sync_rows
+             WHERE scope_parent = ANY($1)",
+            &[&ids],
+        )
+        .await?;
+        for (key, row) in to_rows(stored)? {
+            known.rows.entry(key).or_insert(row);
+        }
+        let mut followers: HashMap<&str, Vec<(String, String)>> = HashMap::new();
+        for (key, row) in &known.rows {
+            if let Some(parent) = &row.parent {
+                followers
+                    .entry(parent.as_str())
+                    .or_default()
+                    .push(key.clone());
+            }
+        }
+        let mut next = Vec::new();
+        let mut moves = Vec::new();
+        for (leader, scope, op_id, author) in &leaders {
+            for key in followers.get(leader.as_str()).into_iter().flatten() {
+                if known.rows[key].scope != *scope {
+                    moves.push((key.clone(), *scope, op_id.clone(), author.clone()));
+                }
+            }
+        }
+        for (key, scope, op_id, author) in moves {
+            let row = known.rows.get_mut(&key).expect("a follower read above");
+            if row.scope == scope {
+                continue;
+            }
+            let from = std::mem::replace(&mut row.scope, scope);
+            row.dirty = true;
+            writes.moved(
+                (&key.0, &key.1),
+                (from, scope),
+                &row.state,
+                (&op_id, &author),
+            );
+            if scopes::may_lead(&key.0) {
+                next.push((key.1, scope, op_id, author));
+            }
+        }
+        leaders = next;
+    }
+    Ok(())
 }
 
 /// A statement's parameters.
@@ -398,6 +620,7 @@ async fn write(
     let entities: Vec<&str> = dirty.iter().map(|((e, _), _)| e.as_str()).collect();
     let ids: Vec<&str> = dirty.iter().map(|((_, id), _)| id.as_str()).collect();
     let scopes: Vec<Uuid> = dirty.iter().map(|(_, r)| r.scope).collect();
+    let parents: Vec<Option<&str>> = dirty.iter().map(|(_, r)| r.parent.as_deref()).collect();
     let states: Vec<Json<_>> = dirty.iter().map(|(_, r)| Json(&r.state.fields)).collect();
     let changes = (
         column!(w.changes, 0),
@@ -406,6 +629,7 @@ async fn write(
         column!(w.changes, 3),
         column!(w.changes, 4),
         column!(w.changes, 5),
+        column!(w.changes, 6),
     );
     let conflicts = (
         column!(w.conflicts, 0),
@@ -426,9 +650,9 @@ async fn write(
         &received.6,
         &now,
     ];
-    let dirty_rows: Params<4> = [&entities, &ids, &scopes, &states];
-    let changes: Params<6> = [
-        &changes.0, &changes.1, &changes.2, &changes.3, &changes.4, &changes.5,
+    let dirty_rows: Params<5> = [&entities, &ids, &scopes, &parents, &states];
+    let changes: Params<7> = [
+        &changes.0, &changes.1, &changes.2, &changes.3, &changes.4, &changes.5, &changes.6,
     ];
     let conflicts: Params<7> = [
         &conflicts.0,
@@ -452,19 +676,22 @@ async fn write(
         execute_unless_empty(
             tx,
             dirty.is_empty(),
-            "INSERT INTO sync_rows (entity, row_id, scope_unit, state)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[])
-             ON CONFLICT (entity, row_id) DO UPDATE SET state = excluded.state",
+            "INSERT INTO sync_rows (entity, row_id, scope_unit, scope_parent, state)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::jsonb[])
+             ON CONFLICT (entity, row_id) DO UPDATE
+                 SET state = excluded.state, scope_unit = excluded.scope_unit,
+                     scope_parent = excluded.scope_parent",
             &dirty_rows,
         ),
         // In op order: versions follow the device's sequence.
         execute_unless_empty(
             tx,
             w.changes.is_empty(),
-            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author)
-             SELECT entity, row_id, scope_unit, fields, op_id, author
-             FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[])
-                  WITH ORDINALITY AS c(entity, row_id, scope_unit, fields, op_id, author, n)
+            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author, exit_to)
+             SELECT entity, row_id, scope_unit, fields, op_id, author, exit_to
+             FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::text[], $6::text[],
+                          $7::uuid[])
+                  WITH ORDINALITY AS c(entity, row_id, scope_unit, fields, op_id, author, exit_to, n)
              ORDER BY n",
             &changes,
         ),
@@ -493,6 +720,9 @@ pub(super) async fn apply(
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         results.push(decide(device, op, &mut known, &mut writes)?);
+    }
+    if !writes.leaders.is_empty() {
+        take_followers(tx, &mut known, &mut writes).await?;
     }
     // The device's highest sequence now: under the push lock, what was there plus this batch.
     let high_water = writes

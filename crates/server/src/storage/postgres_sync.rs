@@ -126,10 +126,13 @@ pub(super) async fn pull(
                     // Each unit's next changes from the (scope_unit, version) index, then the
                     // first of them all: a page costs the same early or late in a long log
                     // (filtering the whole log by scope and sorting it grew with every page).
-                    "{SUBTREE} SELECT c.version, c.entity, c.row_id, c.fields, c.author
+                    // A scope exit goes to the devices that do not see where the row went.
+                    "{SUBTREE} SELECT c.version, c.entity, c.row_id, c.fields, c.author,
+                            c.exit_to IS NOT NULL
                      FROM subtree s CROSS JOIN LATERAL (
                          SELECT * FROM changes
                          WHERE scope_unit = s.id AND version > $2 AND version <= $3
+                           AND (exit_to IS NULL OR exit_to NOT IN (SELECT id FROM subtree))
                          ORDER BY version LIMIT $4) c
                      ORDER BY c.version LIMIT $4"
                 ),
@@ -148,7 +151,7 @@ pub(super) async fn pull(
                 entity: r.get(1),
                 row_id: r.get(2),
                 fields,
-                scope_exit: false,
+                scope_exit: r.get(5),
                 author: r.get(4),
             }
         })

@@ -43,6 +43,9 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!(
         "../../../../migrations/server-sqlite/0004_tombstone_purge.sql"
     )),
+    M::up(include_str!(
+        "../../../../migrations/server-sqlite/0005_row_scopes.sql"
+    )),
 ];
 
 /// The newest server schema this build knows.

@@ -12,17 +12,18 @@
 //! the device's progress, which the tombstone purge reads ([`super::sqlite_purge`]); a new op
 //! against a purged row is refused.
 //!
-//! Scope, in this first slice: a new row belongs to the org unit of the device that created it
-//! (its commune), and stays there. Scopes below the commune, moves between communes and scope
-//! exits come with the next step of the sync issue.
+//! Scope: a row lies where its fields say ([`super::scopes`]); a row that moves is logged as a
+//! scope exit under its old scope and in full under the new one, and the rows that follow it
+//! move with it, in the same transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
-use khuyenhoc_sync_protocol::{Change, Op, OpResult, RowState};
+use khuyenhoc_sync_protocol::{Change, EntityKind, FieldState, Op, OpResult, RowState};
 
+use super::scopes::{self, Placement};
 use super::sync_rules::{self as rules};
 use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageError, StorageResult};
 
@@ -30,33 +31,177 @@ use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageError, StorageRe
 const SUBTREE: &str = "WITH RECURSIVE subtree(id) AS (
         SELECT ?1 UNION SELECT u.id FROM org_units u JOIN subtree s ON u.parent_id = s.id)";
 
-fn load_row(tx: &rusqlite::Transaction<'_>, op: &Op) -> StorageResult<Option<(RowState, String)>> {
-    let row: Option<(String, String)> = tx
-        .query_row(
-            "SELECT state, scope_unit FROM sync_rows WHERE entity = ?1 AND row_id = ?2",
-            params![op.entity, op.row_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+/// The device's subtree (its unit and every unit below it), read once per push.
+struct Subtree(HashSet<Uuid>);
+
+impl Subtree {
+    fn read(tx: &rusqlite::Transaction<'_>, root: Uuid) -> StorageResult<Subtree> {
+        let mut stmt = tx.prepare_cached(&format!("{SUBTREE} SELECT id FROM subtree"))?;
+        let ids = stmt
+            .query_map([root.to_string()], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(Subtree(
+            ids.iter().filter_map(|id| id.parse().ok()).collect(),
+        ))
+    }
+
+    fn contains(&self, unit: Uuid) -> bool {
+        self.0.contains(&unit)
+    }
+}
+
+fn db_err(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+    StorageError::Database(Box::new(e))
+}
+
+fn load_row(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    row_id: &str,
+) -> StorageResult<Option<(RowState, Placement)>> {
+    let row: Option<(String, String, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT state, scope_unit, scope_parent FROM sync_rows
+             WHERE entity = ?1 AND row_id = ?2",
+        )?
+        .query_row(params![entity, row_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
-    row.map(|(state, scope)| {
-        let json = serde_json::from_str(&state).map_err(|e| StorageError::Database(Box::new(e)))?;
-        Ok((rules::row_state(json)?, scope))
+    row.map(|(state, scope, parent)| {
+        let json = serde_json::from_str(&state).map_err(db_err)?;
+        let scope = scope.parse().map_err(db_err)?;
+        Ok((rules::row_state(json)?, Placement { scope, parent }))
     })
     .transpose()
 }
 
-fn in_subtree(tx: &rusqlite::Transaction<'_>, unit: &str, root: Uuid) -> StorageResult<bool> {
-    Ok(tx.query_row(
-        &format!("{SUBTREE} SELECT EXISTS (SELECT 1 FROM subtree WHERE id = ?2)"),
-        params![root.to_string(), unit],
-        |r| r.get(0),
-    )?)
+/// Where the op's row (as merged into `row`) lies now ([`scopes::place`]).
+fn place(
+    tx: &rusqlite::Transaction<'_>,
+    device: &AuthenticatedDevice,
+    subtree: &Subtree,
+    (kind, op): (&EntityKind, &Op),
+    row: &RowState,
+    existing: Option<&Placement>,
+) -> StorageResult<Result<Placement, OpResult>> {
+    if !scopes::needs_placing(kind, op, existing.is_some()) {
+        return Ok(Ok(existing.cloned().expect("an existing row")));
+    }
+    let sources = scopes::sources(kind, row);
+    let code_unit = match sources.code {
+        Some(code) => tx
+            .prepare_cached("SELECT id FROM org_units WHERE org_code = ?1")?
+            .query_row([code], |r| r.get::<_, String>(0))
+            .optional()?
+            .and_then(|id| id.parse().ok())
+            .filter(|unit| subtree.contains(*unit)),
+        None => None,
+    };
+    let parent_scope = match (code_unit, sources.parent) {
+        (None, Some((entity, id))) if id != op.row_id => {
+            load_row(tx, entity, id)?.map(|(_, p)| p.scope)
+        }
+        _ => None,
+    };
+    Ok(scopes::place(
+        op,
+        sources,
+        code_unit,
+        parent_scope,
+        existing,
+        device.unit.id,
+        |unit| subtree.contains(unit),
+    ))
+}
+
+/// One change-log entry: the row's `fields` under `scope`, or its exit from `scope` to
+/// `exit_to` (no fields).
+fn log_change(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    row_id: &str,
+    scope: Uuid,
+    fields: &BTreeMap<String, FieldState>,
+    exit_to: Option<Uuid>,
+    op: &Op,
+) -> StorageResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author, exit_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        entity,
+        row_id,
+        scope.to_string(),
+        serde_json::to_string(fields).unwrap_or_default(),
+        op.op_id,
+        op.author,
+        exit_to.map(|u| u.to_string())
+    ])?;
+    Ok(())
+}
+
+/// A row that moved from `from` to `to`: its exit under the old scope, its whole state under
+/// the new one.
+fn log_move(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    row_id: &str,
+    (from, to): (Uuid, Uuid),
+    row: &RowState,
+    op: &Op,
+) -> StorageResult<()> {
+    log_change(tx, entity, row_id, from, &BTreeMap::new(), Some(to), op)?;
+    log_change(tx, entity, row_id, to, &row.fields, None, op)
+}
+
+/// The rows that follow `leader` (and those that follow them) to `scope`, each logged as a
+/// move.
+fn take_followers(
+    tx: &rusqlite::Transaction<'_>,
+    leader: &str,
+    scope: Uuid,
+    op: &Op,
+) -> StorageResult<()> {
+    let mut leaders = vec![leader.to_owned()];
+    while let Some(leader) = leaders.pop() {
+        let followers: Vec<(String, String, String, String)> = tx
+            .prepare_cached(
+                "SELECT entity, row_id, state, scope_unit FROM sync_rows
+                 WHERE scope_parent = ?1 AND scope_unit <> ?2",
+            )?
+            .query_map(params![leader, scope.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (entity, row_id, state, from) in followers {
+            let row = rules::row_state(serde_json::from_str(&state).map_err(db_err)?)?;
+            tx.prepare_cached(
+                "UPDATE sync_rows SET scope_unit = ?3 WHERE entity = ?1 AND row_id = ?2",
+            )?
+            .execute(params![entity, row_id, scope.to_string()])?;
+            log_move(
+                tx,
+                &entity,
+                &row_id,
+                (from.parse().map_err(db_err)?, scope),
+                &row,
+                op,
+            )?;
+            if scopes::may_lead(&entity) {
+                leaders.push(row_id);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Applies one op inside the push transaction.
 fn apply_op(
     tx: &rusqlite::Transaction<'_>,
     device: &AuthenticatedDevice,
+    subtree: &Subtree,
     op: &Op,
     now_ms: i64,
 ) -> StorageResult<OpResult> {
@@ -70,7 +215,7 @@ fn apply_op(
         )
         .optional()?;
     if rules::seen_under_sequence(op, seen.as_deref())? {
-        return duplicate(tx, device, op);
+        return duplicate(tx, subtree, op);
     }
     // The same op renumbered by a copy of the laptop's file (a new device identity).
     let known: bool = tx.query_row(
@@ -79,10 +224,10 @@ fn apply_op(
         |r| r.get(0),
     )?;
     if known {
-        return duplicate(tx, device, op);
+        return duplicate(tx, subtree, op);
     }
 
-    let result = decide(tx, device, op)?;
+    let result = decide(tx, device, subtree, op)?;
     let (outcome, code, reason) = rules::recorded(&result);
     tx.execute(
         "INSERT INTO ops_received
@@ -121,11 +266,11 @@ fn apply_op(
 /// A retried op's answer (see [`rules::replayed`]).
 fn duplicate(
     tx: &rusqlite::Transaction<'_>,
-    device: &AuthenticatedDevice,
+    subtree: &Subtree,
     op: &Op,
 ) -> StorageResult<OpResult> {
-    let fields = match load_row(tx, op)? {
-        Some((row, scope)) if in_subtree(tx, &scope, device.unit.id)? => {
+    let fields = match load_row(tx, &op.entity, &op.row_id)? {
+        Some((row, placement)) if subtree.contains(placement.scope) => {
             rules::current_fields(&row, op)
         }
         _ => BTreeMap::new(),
@@ -155,17 +300,19 @@ fn duplicate(
     Ok(rules::replayed(op, refused, conflicts, fields))
 }
 
-/// Authority, kind and merge of a new op; writes the row and the change when it applies.
+/// Authority, kind, merge and place of a new op; writes the row and the change log when it
+/// applies, and moves the rows that follow it when it moved.
 fn decide(
     tx: &rusqlite::Transaction<'_>,
     device: &AuthenticatedDevice,
+    subtree: &Subtree,
     op: &Op,
 ) -> StorageResult<OpResult> {
     let kind = match rules::known_entity(op) {
         Ok(kind) => kind,
         Err(refused) => return Ok(refused),
     };
-    let mut existing = load_row(tx, op)?;
+    let mut existing = load_row(tx, &op.entity, &op.row_id)?;
     // An edit of a record merged away (made offline before the merge was known) lands on the
     // record it was merged into.
     let mut target = std::borrow::Cow::Borrowed(op);
@@ -177,7 +324,7 @@ fn decide(
             break;
         };
         let next = rules::redirected(&target, survivor);
-        match load_row(tx, &next)? {
+        match load_row(tx, &next.entity, &next.row_id)? {
             Some(row) => {
                 existing = Some(row);
                 target = std::borrow::Cow::Owned(next);
@@ -190,40 +337,59 @@ fn decide(
     if existing.is_none() && super::sqlite_purge::is_purged(tx, &op.entity, &op.row_id)? {
         return Ok(rules::refused_as_purged(op));
     }
-    let in_scope = match &existing {
-        Some((_, scope)) => in_subtree(tx, scope, device.unit.id)?,
-        None => true,
-    };
-    let merged = match rules::decide(kind, op, existing.as_ref().map(|(row, _)| (row, in_scope))) {
+    let current = existing
+        .as_ref()
+        .map(|(row, placement)| (row, subtree.contains(placement.scope)));
+    let merged = match rules::decide(kind, op, current) {
         Ok(merged) => merged,
         Err(refused) => return Ok(refused),
     };
-    let scope = match &existing {
-        Some((_, scope)) => scope.clone(),
-        None => device.unit.id.to_string(),
+    if merged.unchanged {
+        return Ok(rules::merged_result(op, merged));
+    }
+    let was = existing.as_ref().map(|(_, placement)| placement);
+    let placement = match place(tx, device, subtree, (kind, op), &merged.row, was)? {
+        Ok(placement) => placement,
+        Err(refused) => return Ok(refused),
     };
-    if !merged.unchanged {
-        tx.execute(
-            "INSERT INTO sync_rows (entity, row_id, scope_unit, state) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (entity, row_id) DO UPDATE SET state = excluded.state",
-            params![
-                op.entity,
-                op.row_id,
-                scope,
-                serde_json::to_string(&merged.row.fields).unwrap_or_default()
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO changes (entity, row_id, scope_unit, fields, op_id, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                op.entity,
-                op.row_id,
-                scope,
-                serde_json::to_string(&merged.fields).unwrap_or_default(),
-                op.op_id,
-                op.author
-            ],
-        )?;
+    tx.prepare_cached(
+        "INSERT INTO sync_rows (entity, row_id, scope_unit, scope_parent, state)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (entity, row_id) DO UPDATE
+             SET state = excluded.state, scope_unit = excluded.scope_unit,
+                 scope_parent = excluded.scope_parent",
+    )?
+    .execute(params![
+        op.entity,
+        op.row_id,
+        placement.scope.to_string(),
+        placement.parent,
+        serde_json::to_string(&merged.row.fields).unwrap_or_default()
+    ])?;
+    let moved_from = was.map(|p| p.scope).filter(|from| *from != placement.scope);
+    match moved_from {
+        Some(from) => log_move(
+            tx,
+            &op.entity,
+            &op.row_id,
+            (from, placement.scope),
+            &merged.row,
+            op,
+        )?,
+        None => log_change(
+            tx,
+            &op.entity,
+            &op.row_id,
+            placement.scope,
+            &merged.fields,
+            None,
+            op,
+        )?,
+    }
+    // Rows that follow this one: those of a moved row go with it; those that came before it
+    // (their leader unknown then) join it.
+    if (was.is_none() || moved_from.is_some()) && scopes::may_lead(&op.entity) {
+        take_followers(tx, &op.row_id, placement.scope, op)?;
     }
     Ok(rules::merged_result(op, merged))
 }
@@ -235,9 +401,10 @@ pub fn push(
     now_ms: i64,
 ) -> StorageResult<PushAnswer> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let subtree = Subtree::read(&tx, device.unit.id)?;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        results.push(apply_op(&tx, device, op, now_ms)?);
+        results.push(apply_op(&tx, device, &subtree, op, now_ms)?);
     }
     let high_water: i64 = tx.query_row(
         "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = ?1",
@@ -279,8 +446,10 @@ pub fn pull(
     let head = super::purge::head(newest, purged_through);
     let changes: Vec<Change> = {
         let mut stmt = tx.prepare(&format!(
-            "{SUBTREE} SELECT version, entity, row_id, fields, author FROM changes
+            "{SUBTREE} SELECT version, entity, row_id, fields, author, exit_to IS NOT NULL
+             FROM changes
              WHERE version > ?2 AND version <= ?3 AND scope_unit IN (SELECT id FROM subtree)
+               AND (exit_to IS NULL OR exit_to NOT IN (SELECT id FROM subtree))
              ORDER BY version LIMIT ?4"
         ))?;
         stmt.query_map(
@@ -292,7 +461,7 @@ pub fn pull(
                     entity: r.get(1)?,
                     row_id: r.get(2)?,
                     fields: serde_json::from_str(&fields).unwrap_or_default(),
-                    scope_exit: false,
+                    scope_exit: r.get(5)?,
                     author: r.get(4)?,
                 })
             },

@@ -4,13 +4,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 use khuyenhoc_server::admin::Admin;
 #[allow(unused_imports)]
 pub use khuyenhoc_server::test_on_both_databases;
 #[allow(unused_imports)]
 pub use khuyenhoc_server::testing::{Backend, TestDatabase};
 use khuyenhoc_server::{RunningServer, ServerConfig, start};
+use khuyenhoc_sync_protocol::{
+    Change, OP_FORMAT, Op, OpField, PullPage, PullRequest, PushRequest, PushResponse,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -126,4 +129,130 @@ pub async fn assert_error(resp: reqwest::Response, status: u16, code: &str) {
         body["message"].as_str().is_some_and(|m| !m.is_empty()),
         "{body}"
     );
+}
+
+/// A device enrolled over HTTP, writing ops the way a laptop does (its own sequence, a fresh
+/// version stamp per op).
+pub struct HttpDevice {
+    pub id: Uuid,
+    pub token: String,
+    pub next_seq: i64,
+}
+
+impl TestServer {
+    /// Enrolls a new device in the unit `unit_code` (which must exist).
+    pub async fn device_in(&self, unit_code: &str) -> HttpDevice {
+        let code = self
+            .admin
+            .create_code(unit_code, SignedDuration::from_hours(1))
+            .await
+            .unwrap()
+            .code;
+        let id = Uuid::now_v7();
+        let resp = self.enroll(&enroll_body(&code, id)).await;
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        HttpDevice {
+            id,
+            token: body["token"].as_str().unwrap().to_owned(),
+            next_seq: 1,
+        }
+    }
+
+    /// Pushes `ops` as `d`; the answer must be 200.
+    pub async fn push(&self, d: &HttpDevice, ops: Vec<Op>) -> PushResponse {
+        let resp = self
+            .client
+            .post(self.url("/v1/push"))
+            .bearer_auth(&d.token)
+            .json(&PushRequest {
+                op_format: OP_FORMAT,
+                device_id: d.id.to_string(),
+                ops,
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+
+    /// One pull of at most `limit` changes after `cursor`, as `d`.
+    pub async fn pull(&self, d: &HttpDevice, cursor: i64, limit: u32) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/pull"))
+            .bearer_auth(&d.token)
+            .json(&PullRequest {
+                op_format: OP_FORMAT,
+                cursor,
+                limit,
+            })
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Pulls from `cursor` to the end in pages of `limit`: every change, and the last cursor.
+    pub async fn pull_all(
+        &self,
+        d: &HttpDevice,
+        mut cursor: i64,
+        limit: u32,
+    ) -> (Vec<Change>, i64) {
+        let mut changes = Vec::new();
+        loop {
+            let resp = self.pull(d, cursor, limit).await;
+            assert_eq!(resp.status(), 200, "pull after {cursor}");
+            let page: PullPage = resp.json().await.unwrap();
+            changes.extend(page.changes);
+            cursor = page.cursor;
+            if !page.more {
+                return (changes, cursor);
+            }
+        }
+    }
+}
+
+impl HttpDevice {
+    /// An edit made after seeing each of its fields at `seen` (the field's version pulled).
+    pub fn edit(&mut self, entity: &str, row: &str, fields: &[(&str, Value)], seen: &str) -> Op {
+        let mut op = self.op(entity, row, &format!("{entity}.update"), fields);
+        for field in op.fields.values_mut() {
+            field.base = Some(seen.to_owned());
+        }
+        op
+    }
+
+    /// An op of this device on the `entity` row `row` (its next sequence, a fresh version).
+    pub fn op(&mut self, entity: &str, row: &str, intent: &str, fields: &[(&str, Value)]) -> Op {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Op {
+            op_id: Uuid::now_v7().to_string(),
+            device_id: self.id.to_string(),
+            device_seq: seq,
+            op_format: OP_FORMAT,
+            entity: entity.into(),
+            row_id: row.into(),
+            intent: intent.into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        OpField {
+                            value: v.clone(),
+                            base: None,
+                        },
+                    )
+                })
+                .collect(),
+            author: "lan".into(),
+            version: format!(
+                "{:015}-{seq:010}-{}",
+                Timestamp::now().as_millisecond(),
+                self.id
+            ),
+        }
+    }
 }
