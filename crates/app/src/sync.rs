@@ -202,7 +202,9 @@ impl App {
         khuyenhoc_sync_client::enroll(&self.store, address, form.code.trim(), name)
             .await
             .map_err(|e| match e {
-                SyncError::Server { ref code, .. } if code.starts_with("enrollment_code_") => {
+                SyncError::Server { ref code, .. }
+                    if code.starts_with("enrollment_code_") || code == "unit_code_mismatch" =>
+                {
                     field_error(&e, "code", lang)
                 }
                 SyncError::Unreachable { .. } => field_error(&e, "server_url", lang),

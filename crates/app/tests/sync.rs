@@ -210,6 +210,49 @@ async fn only_the_chairperson_enrolls_a_laptop_that_is_set_up(db: TestDatabase) 
     assert_eq!(err.code, "not_enrolled");
 }
 
+/// A commune set up offline binds to the server's commune of its code: a code made for another
+/// commune is refused on the code field, in Vietnamese, and stays good for that commune.
+async fn a_code_for_another_commune_is_refused_and_stays_unused(db: TestDatabase) {
+    let w = world(db).await;
+    w.admin
+        .add_unit("26737", "Xã Tân Lập", Some("44"))
+        .await
+        .unwrap();
+    let code = w
+        .admin
+        .create_code("26737", SignedDuration::from_hours(1))
+        .await
+        .unwrap()
+        .code;
+    let form = EnrollForm {
+        server_url: format!("http://{}", w.addr),
+        code,
+        device_name: "Máy chủ tịch".into(),
+    };
+    let tan_hoa = w.app("a");
+    tan_hoa.setup(setup_form()).unwrap();
+    let err = tan_hoa.enroll(form.clone()).await.unwrap_err();
+    assert_eq!(err.code, "unit_code_mismatch");
+    assert_eq!(err.fields[0].field, "code");
+    let message = &err.fields[0].message;
+    assert!(
+        message.contains("Xã Tân Lập") && message.contains("26734"),
+        "{message}"
+    );
+    assert!(!tan_hoa.sync_view().unwrap().enrolled);
+
+    let tan_lap = w.app("c");
+    tan_lap
+        .setup(SetupForm {
+            commune_name: "Hội Khuyến học xã Tân Lập".into(),
+            commune_code: Some("26737".into()),
+            ..setup_form()
+        })
+        .unwrap();
+    let view = tan_lap.enroll(form).await.unwrap();
+    assert_eq!(view.unit_name.as_deref(), Some("Xã Tân Lập"));
+}
+
 async fn the_background_task_syncs_by_itself_once_the_server_is_back(db: TestDatabase) {
     let mut w = world(db).await;
     let (a, row) = w.first_laptop().await;
@@ -394,6 +437,7 @@ async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and
 }
 
 test_on_both_databases!(
+    a_code_for_another_commune_is_refused_and_stays_unused,
     a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin,
     only_the_chairperson_enrolls_a_laptop_that_is_set_up,
     the_background_task_syncs_by_itself_once_the_server_is_back,

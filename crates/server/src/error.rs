@@ -44,6 +44,12 @@ pub enum ApiError {
     EnrollmentCodeUsed,
     #[error("device already enrolled")]
     DeviceExists,
+    #[error("the laptop's unit code {laptop_code} is not the code's unit {unit_code}")]
+    UnitMismatch {
+        laptop_code: String,
+        unit_code: String,
+        unit_name: String,
+    },
     #[error("ops sent in another device's name")]
     WrongDevice,
     #[error("a batch whose device is unknown or revoked")]
@@ -78,7 +84,9 @@ impl ApiError {
             Self::EnrollmentCodeInvalid
             | Self::EnrollmentCodeExpired
             | Self::EnrollmentCodeUsed => StatusCode::FORBIDDEN,
-            Self::DeviceExists | Self::SequenceReused(_) => StatusCode::CONFLICT,
+            Self::DeviceExists | Self::SequenceReused(_) | Self::UnitMismatch { .. } => {
+                StatusCode::CONFLICT
+            }
             Self::WrongDevice | Self::BatchDeviceUnknown | Self::BatchSignature => {
                 StatusCode::FORBIDDEN
             }
@@ -103,6 +111,7 @@ impl ApiError {
             Self::EnrollmentCodeExpired => "enrollment_code_expired",
             Self::EnrollmentCodeUsed => "enrollment_code_used",
             Self::DeviceExists => "device_exists",
+            Self::UnitMismatch { .. } => "unit_code_mismatch",
             Self::WrongDevice => "wrong_device",
             Self::BatchDeviceUnknown => "batch_device_unknown",
             Self::BatchSignature => "batch_signature_invalid",
@@ -133,6 +142,15 @@ impl ApiError {
                 "Mã đăng ký đã được dùng. Hãy xin quản trị viên một mã mới.".into()
             }
             Self::DeviceExists => "Máy này đã được đăng ký trước đó.".into(),
+            Self::UnitMismatch {
+                laptop_code,
+                unit_code,
+                unit_name,
+            } => format!(
+                "Mã đăng ký này dành cho {unit_name} (mã đơn vị {unit_code}), còn máy này được lập \
+                 cho đơn vị mã {laptop_code}. Hãy xin mã đăng ký của đúng đơn vị, hoặc sửa mã \
+                 đơn vị trên máy nếu nhập nhầm. Mã đăng ký vẫn còn dùng được."
+            ),
             Self::WrongDevice => "Thay đổi gửi lên mang tên một máy khác.".into(),
             Self::BatchDeviceUnknown => {
                 "Tệp thay đổi của một máy chưa đăng ký hoặc đã bị thu hồi quyền đồng bộ.".into()
@@ -196,6 +214,15 @@ impl From<StorageError> for ApiError {
             StorageError::CodeExpired => Self::EnrollmentCodeExpired,
             StorageError::CodeUsed => Self::EnrollmentCodeUsed,
             StorageError::DeviceExists(_) => Self::DeviceExists,
+            StorageError::UnitMismatch {
+                laptop_code,
+                unit_code,
+                unit_name,
+            } => Self::UnitMismatch {
+                laptop_code,
+                unit_code,
+                unit_name,
+            },
             StorageError::SequenceReused(seq) => Self::SequenceReused(seq),
             StorageError::CursorPurged {
                 cursor,

@@ -65,6 +65,7 @@ async fn device_in(s: &Arc<dyn ServerStorage>, unit_code: &str) -> Authenticated
             public_key: [7; 32],
             token_hash: *Uuid::now_v7().as_bytes().repeat(2).first_chunk().unwrap(),
             now,
+            org_code: None,
         })
         .await
         .unwrap();

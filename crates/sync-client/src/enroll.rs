@@ -1,6 +1,8 @@
 //! Enrollment: a laptop joins its commune on the server with a one-time code the province gave
 //! the chairperson. It makes its Ed25519 key pair here (the secret never leaves the laptop),
-//! sends the public half with its device id, and keeps the token the server answers with.
+//! sends the public half with its device id (and the official code of the commune it was set up
+//! for, so that a code for another commune is refused before it is used up), and keeps the token
+//! the server answers with.
 
 use std::sync::Mutex;
 
@@ -13,6 +15,16 @@ use khuyenhoc_sync_protocol::{EnrollRequest, EnrollResponse};
 use crate::address::ServerAddress;
 use crate::error::SyncError;
 use crate::http::Connection;
+
+/// The official code of the unit this laptop was set up for (its commune), if it has one: the
+/// server binds the laptop's commune to its own unit of that code, and refuses an enrollment
+/// code made for another unit.
+fn home_code(store: &Store) -> Result<Option<String>, SyncError> {
+    let Some(home) = store.home_unit()? else {
+        return Ok(None);
+    };
+    Ok(store.get_unit(&home)?.org_code)
+}
 
 /// Enrolls this device with the server at `address` using `code`; keeps the token.
 pub async fn enroll(
@@ -36,17 +48,17 @@ pub async fn enroll_with(
         detail: format!("no randomness for a key: {e}"),
     })?;
     let key = SigningKey::from_bytes(&secret);
-    let device_id = store
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .device_id()
-        .to_string();
+    let (device_id, org_code) = {
+        let store = store.lock().unwrap_or_else(|e| e.into_inner());
+        (store.device_id().to_string(), home_code(&store)?)
+    };
     let request = EnrollRequest {
         code: code.trim().to_uppercase(),
         device_id: device_id.clone(),
         public_key: base64::engine::general_purpose::STANDARD
             .encode(key.verifying_key().to_bytes()),
         device_name: device_name.to_owned(),
+        org_code,
     };
     let answer: EnrollResponse = connection.post("v1/enroll", &request).await?;
     if answer.device_id != device_id {

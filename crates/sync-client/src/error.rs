@@ -60,7 +60,11 @@ impl SyncError {
             SyncError::Unreachable { .. } => {
                 "Không kết nối được máy chủ. Các thay đổi vẫn được lưu trên máy và sẽ gửi khi có mạng.".to_owned()
             }
-            SyncError::Server { status, code, .. } if *status < 500 => server_refusal_vi(code),
+            SyncError::Server {
+                status,
+                code,
+                message,
+            } if *status < 500 => server_refusal_vi(code, message),
             SyncError::Server { .. } => {
                 "Máy chủ đang bận hoặc gặp lỗi; sẽ thử lại sau. Các thay đổi vẫn được lưu trên máy.".to_owned()
             }
@@ -72,10 +76,11 @@ impl SyncError {
     }
 }
 
-/// The officer's words for a server's refusal, by its stable code (the server's own message is
-/// English, for logs and administrators).
-fn server_refusal_vi(code: &str) -> String {
+/// The officer's words for a server's refusal, by its stable code; the server's own (Vietnamese)
+/// message where it names what only the server knows (the unit a code was made for).
+fn server_refusal_vi(code: &str, message: &str) -> String {
     match code {
+        "unit_code_mismatch" if !message.is_empty() => message.to_owned(),
         "enrollment_code_invalid" => {
             "Mã tham gia không đúng: hãy kiểm tra lại mã do hội cấp trên cung cấp.".into()
         }

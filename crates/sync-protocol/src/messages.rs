@@ -18,6 +18,10 @@ pub struct EnrollRequest {
     /// The device's Ed25519 public key, 32 bytes in standard base64.
     pub public_key: String,
     pub device_name: String,
+    /// The official code of the unit the laptop was set up for, when it has one: the server
+    /// refuses a code for another unit (`unit_code_mismatch`) without using it up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_code: Option<String>,
 }
 
 /// The org unit a device is bound to.

@@ -37,6 +37,11 @@ pub struct EnrollRequest {
     pub public_key: String,
     /// A name people recognise, e.g. "Laptop xã Tân Hòa".
     pub device_name: String,
+    /// The official code of the unit the laptop was set up for (offline, before enrolling),
+    /// when it has one: a code for another unit is refused (`unit_code_mismatch`) and stays
+    /// unused.
+    #[serde(default)]
+    pub org_code: Option<String>,
 }
 
 /// An org unit as clients see it.
@@ -98,7 +103,7 @@ fn parse_device_name(s: &str) -> Result<String, ApiError> {
         (status = 200, description = "Enrolled", body = EnrollResponse),
         (status = 400, description = "Malformed JSON, bad public key or device name (`malformed_json`, `invalid_public_key`, `invalid_field`)", body = ErrorBody),
         (status = 403, description = "`enrollment_code_invalid`, `enrollment_code_expired` or `enrollment_code_used`", body = ErrorBody),
-        (status = 409, description = "`device_exists`: this device id is already enrolled", body = ErrorBody),
+        (status = 409, description = "`device_exists`: this device id is already enrolled; `unit_code_mismatch`: the laptop was set up for another unit than the code's", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_body`: missing field or wrong type", body = ErrorBody),
     )
@@ -122,6 +127,7 @@ pub async fn enroll(
             public_key,
             token_hash: auth::token_hash(&token),
             now: Timestamp::now(),
+            org_code: req.org_code,
         })
         .await?;
     tracing::info!(device_id = %req.device_id, unit = %unit.org_code, "device enrolled");

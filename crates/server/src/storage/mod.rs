@@ -69,6 +69,22 @@ pub struct Enrollment {
     pub public_key: [u8; 32],
     pub token_hash: [u8; 32],
     pub now: Timestamp,
+    /// The official code of the unit the laptop was set up for, when it has one: the code's
+    /// unit must have it (a commune set up offline binds to its own commune, never another).
+    pub org_code: Option<String>,
+}
+
+/// Refuses an enrollment whose laptop was set up for another unit than the code's
+/// ([`Enrollment::org_code`]), before the code is used up.
+fn check_unit_code(expected: Option<&str>, unit: &OrgUnit) -> StorageResult<()> {
+    match expected.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) if code != unit.org_code => Err(StorageError::UnitMismatch {
+            laptop_code: code.to_owned(),
+            unit_code: unit.org_code.clone(),
+            unit_name: unit.name.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// An enrolled device, as the admin sees it.
@@ -126,6 +142,13 @@ pub enum StorageError {
     CodeUsed,
     #[error("device {0} is already enrolled")]
     DeviceExists(Uuid),
+    /// The laptop was set up for the unit `laptop_code`; the code is for another one.
+    #[error("the laptop's unit code {laptop_code} is not the code's unit {unit_code}")]
+    UnitMismatch {
+        laptop_code: String,
+        unit_code: String,
+        unit_name: String,
+    },
     #[error("no device {0}")]
     DeviceNotFound(Uuid),
     #[error(

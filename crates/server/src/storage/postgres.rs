@@ -400,6 +400,14 @@ impl ServerStorage for PostgresStorage {
         if expires_at <= e.now {
             return Err(StorageError::CodeExpired);
         }
+        let unit = tx
+            .query_one(
+                &format!("SELECT {UNIT_COLS} FROM org_units WHERE id = $1"),
+                &[&unit_id],
+            )
+            .await?;
+        let unit = unit_row(&unit);
+        super::check_unit_code(e.org_code.as_deref(), &unit)?;
         tx.execute(
             "INSERT INTO devices (id, unit_id, name, public_key, token_hash, enrolled_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -430,14 +438,8 @@ impl ServerStorage for PostgresStorage {
         if changed != 1 {
             return Err(StorageError::CodeUsed);
         }
-        let unit = tx
-            .query_one(
-                &format!("SELECT {UNIT_COLS} FROM org_units WHERE id = $1"),
-                &[&unit_id],
-            )
-            .await?;
         tx.commit().await?;
-        Ok(unit_row(&unit))
+        Ok(unit)
     }
 
     async fn device_by_token(

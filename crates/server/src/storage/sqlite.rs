@@ -328,6 +328,12 @@ impl ServerStorage for SqliteStorage {
             if expires_at <= ms(e.now) {
                 return Err(StorageError::CodeExpired);
             }
+            let unit = tx.query_row(
+                &format!("SELECT {UNIT_COLS} FROM org_units WHERE id = ?1"),
+                [&unit_id],
+                unit_row,
+            )?;
+            super::check_unit_code(e.org_code.as_deref(), &unit)?;
             let exists: bool = tx.query_row(
                 "SELECT EXISTS(SELECT 1 FROM devices WHERE id = ?1)",
                 [e.device_id.to_string()],
@@ -356,11 +362,6 @@ impl ServerStorage for SqliteStorage {
             if changed != 1 {
                 return Err(StorageError::CodeUsed);
             }
-            let unit = tx.query_row(
-                &format!("SELECT {UNIT_COLS} FROM org_units WHERE id = ?1"),
-                [&unit_id],
-                unit_row,
-            )?;
             tx.commit()?;
             Ok(unit)
         })
