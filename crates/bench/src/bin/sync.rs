@@ -403,11 +403,17 @@ async fn main() -> Result<()> {
     let n = parse(args.next(), 100_000)?;
     let devices = parse(args.next(), 500)?;
     println!("khuyenhoc-sync-bench");
-    // `KHUYENHOC_BENCH_ONLY=postgres` skips the SQLite run (to profile the PostgreSQL one).
-    if std::env::var("KHUYENHOC_BENCH_ONLY").as_deref() != Ok("postgres") {
+    // `KHUYENHOC_BENCH_ONLY=sqlite` or `=postgres` runs one database only: scripts/bench-sync
+    // runs each in its own process, so that neither inherits the other's heap or the disk
+    // writes it left behind.
+    let only = std::env::var("KHUYENHOC_BENCH_ONLY").ok();
+    if only.as_deref() != Some("postgres") {
         let dir = tempfile::tempdir()?;
         let db = Database::Sqlite(dir.path().join("server.db"));
         run(db, dir.path(), n, devices).await?;
+    }
+    if only.as_deref() == Some("sqlite") {
+        return Ok(());
     }
     if let Ok(admin_url) = std::env::var("KHUYENHOC_BENCH_POSTGRES") {
         let dir = tempfile::tempdir()?;
