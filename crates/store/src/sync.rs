@@ -184,6 +184,63 @@ fn leave_scope(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Re
     Ok(())
 }
 
+/// Whether the row exists on this laptop.
+fn row_exists(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<bool> {
+    let Ok(table) = table_of(entity) else {
+        return Ok(false);
+    };
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {} WHERE id = ?1)",
+            table.table
+        ))?
+        .query_row([row_id], |r| r.get(0))?)
+}
+
+/// Puts a row back as the server has it after one of its ops landed on another record (see
+/// `khuyenhoc_sync_protocol::Landed`): each field the op (`op_id`) named takes the server's
+/// state from `own`, or is emptied when the server has none; fields a later pending op will
+/// change are left to it.
+fn restore_own(
+    tx: &rusqlite::Transaction<'_>,
+    (entity, row_id): (&str, &str),
+    op_id: &str,
+    own: &BTreeMap<String, FieldState>,
+    report: &mut crate::remote::ApplyReport,
+) -> Result<()> {
+    let Ok(table) = table_of(entity) else {
+        return Ok(());
+    };
+    if table.history {
+        return Ok(());
+    }
+    let (fields, created): (String, Option<String>) = tx.query_row(
+        &format!(
+            "SELECT o.fields, (SELECT created_version FROM {} WHERE id = ?2)
+             FROM outbox o WHERE o.op_id = ?1",
+            table.table
+        ),
+        params![op_id, row_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let Some(created) = created else {
+        return Ok(());
+    };
+    let named: BTreeMap<String, Value> = serde_json::from_str(&fields).unwrap_or_default();
+    let back: BTreeMap<String, FieldState> = named
+        .keys()
+        .map(|field| {
+            let state = own.get(field).cloned().unwrap_or(FieldState {
+                value: Value::Null,
+                version: created.clone(),
+            });
+            (field.clone(), state)
+        })
+        .collect();
+    take_states(tx, entity, row_id, back.iter(), "", Take::Force, report)?;
+    Ok(())
+}
+
 /// Shows again a row that had left this laptop's scope and is sent again (moved back): hidden
 /// by [`leave_scope`], its `deleted` flag has the empty version no device ever writes; a real
 /// deletion sent with the row has its own version and stays.
@@ -392,7 +449,7 @@ impl Store {
                                 params![
                                     result.op_id,
                                     entity,
-                                    row_id,
+                                    result.landed.as_ref().map_or(&row_id, |l| &l.row_id),
                                     c.field,
                                     c.kept.value.to_string(),
                                     c.kept.version,
@@ -427,6 +484,29 @@ impl Store {
                 }
                 for state in result.fields.values() {
                     receive_stamp(clock, &state.version)?;
+                }
+                if let Some(landed) = &result.landed {
+                    // The op landed on the record its own was merged into: that record takes
+                    // the server's fields, and its own record goes back to the server's.
+                    if row_exists(&tx, &entity, &landed.row_id)? {
+                        take_states(
+                            &tx,
+                            &entity,
+                            &landed.row_id,
+                            result.fields.iter(),
+                            "",
+                            Take::Newer,
+                            &mut report.fields,
+                        )?;
+                    }
+                    restore_own(
+                        &tx,
+                        (&entity, &row_id),
+                        &result.op_id,
+                        &landed.own_fields,
+                        &mut report.fields,
+                    )?;
+                    continue;
                 }
                 // The row is this laptop's own: its history rows already carry their author.
                 take_states(

@@ -77,6 +77,7 @@ fn a_pull_from_zero_drops_only_what_the_server_no_longer_sends_and_survives_a_re
                 reason: "Giá trị không hợp lệ.".into(),
             },
             fields: BTreeMap::new(),
+            landed: None,
         }]))
         .unwrap();
     let outbox = count(&store, "SELECT count(*) FROM outbox");
@@ -154,6 +155,7 @@ fn an_edit_refused_as_purged_is_parked_and_its_row_dropped() {
                 reason: "Bản ghi này đã bị xóa và đã được dọn hẳn khỏi máy chủ.".into(),
             },
             fields: BTreeMap::new(),
+            landed: None,
         }]))
         .unwrap();
     assert_eq!(report.rejected, 1);

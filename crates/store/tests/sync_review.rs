@@ -34,6 +34,7 @@ fn lose_phone_edit(store: &mut Store, id: &Uuid, ours: &str, theirs: &str) {
                 }],
             },
             fields: BTreeMap::from([("phone".to_owned(), kept)]),
+            landed: None,
         }]))
         .unwrap();
 }
@@ -182,6 +183,7 @@ fn a_refused_create_leaves_the_register_and_waits_with_its_reason() {
                 reason: "Chi hội này thuộc hội khác.".into(),
             },
             fields: BTreeMap::new(),
+            landed: None,
         }]))
         .unwrap();
     let listed = store

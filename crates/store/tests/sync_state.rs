@@ -157,6 +157,7 @@ fn a_lost_conflict_takes_the_kept_value_and_keeps_ours_for_review() {
                 }],
             },
             fields: BTreeMap::from([("phone".to_owned(), kept)]),
+            landed: None,
         }]))
         .unwrap();
     assert_eq!((report.acknowledged, report.conflicts), (1, 1));

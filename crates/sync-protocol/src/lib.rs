@@ -25,8 +25,8 @@ pub use batch::{BATCH_FORMAT, BatchBody, BatchError, SignedBatch};
 pub use entities::{ENTITIES, EntityKind, ORG_CODE_FIELD, PARENT_FIELD, ScopeRule, entity};
 pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
 pub use messages::{
-    CURSOR_PURGED, Change, EnrollRequest, EnrollResponse, ErrorBody, OpOutcome, OpResult, PullPage,
-    PullRequest, PushRequest, PushResponse, RejectCode, UnitRef,
+    CURSOR_PURGED, Change, EnrollRequest, EnrollResponse, ErrorBody, Landed, OpOutcome, OpResult,
+    PullPage, PullRequest, PushRequest, PushResponse, RejectCode, UnitRef,
 };
 pub use op::{OP_FORMAT, OP_FORMAT_PREVIOUS, Op, OpField, RowKey};
 pub use plan::{PushPlan, plan_push};

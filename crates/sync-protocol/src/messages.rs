@@ -71,6 +71,20 @@ pub struct OpResult {
     pub outcome: OpOutcome,
     /// Absent fields do not exist on the server (e.g. a rejected new row).
     pub fields: BTreeMap<String, FieldState>,
+    /// Set when the op was applied to another record than its own: its record had been merged
+    /// into that one (an edit made offline before the merge was known). `fields` are then that
+    /// record's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landed: Option<Box<Landed>>,
+}
+
+/// Where a redirected op landed ([`OpResult::landed`]), and its own record's fields as they
+/// stand on the server, so the laptop puts that record back as the server has it: each of the
+/// op's fields takes the value here, or is emptied when absent here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Landed {
+    pub row_id: String,
+    pub own_fields: BTreeMap<String, FieldState>,
 }
 
 /// What became of one pushed op. Every outcome acknowledges the op: a rejected op is not sent
@@ -173,6 +187,7 @@ mod tests {
             device_seq: 3,
             outcome: OpOutcome::Duplicate,
             fields: BTreeMap::new(),
+            landed: None,
         };
         assert_eq!(
             serde_json::to_value(&r).unwrap(),

@@ -60,6 +60,8 @@ struct Known {
     high_water: i64,
     /// The rows of the batch that do not exist because they were purged.
     purged: HashSet<(String, String)>,
+    /// Rows with an op refused earlier in this push.
+    refused: rules::RefusedRows,
 }
 
 const ROWS_SQL: &str = "SELECT s.entity, s.row_id, s.state, s.scope_unit, s.scope_parent
@@ -234,6 +236,7 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         codes: subtree_rows.iter().map(|r| (r.get(1), r.get(0))).collect(),
         high_water: high_water[0].get(0),
         purged,
+        refused: rules::RefusedRows::new(),
     })
 }
 
@@ -300,8 +303,9 @@ struct Writes {
     /// In op order.
     changes: Vec<ChangeRow>,
     conflicts: Vec<ConflictRow>,
-    /// Rows created or moved whose followers go where they went: row id, scope, op id, author.
-    leaders: Vec<(String, Uuid, String, String)>,
+    /// Rows created or moved whose followers go where they are at the end of the batch: the
+    /// row's key, the op id and author.
+    leaders: Vec<((String, String), String, String)>,
 }
 
 impl Writes {
@@ -346,14 +350,18 @@ fn decide(
     known: &mut Known,
     writes: &mut Writes,
 ) -> StorageResult<OpResult> {
-    let key = (op.entity.clone(), op.row_id.clone());
+    let own = known
+        .rows
+        .get(&(op.entity.clone(), op.row_id.clone()))
+        .map(|row| row.state.clone());
+    let (key, target) = follow_redirects(known, op);
     // Exactly once: the same op again is a duplicate; another op under its sequence is refused.
     // The same op renumbered by a copy of the laptop's file is a duplicate too.
     let seen = known.by_seq.get(&op.device_seq).map(String::as_str);
     if rules::seen_under_sequence(op, seen)? || known.by_id.contains_key(&op.op_id) {
         let fields = match known.rows.get(&key) {
             Some(row) if known.subtree.contains(&row.scope) => {
-                rules::current_fields(&row.state, op)
+                rules::current_fields(&row.state, &target)
             }
             _ => Default::default(),
         };
@@ -372,28 +380,17 @@ fn decide(
                 rules::recorded_conflict(op, field.clone(), kept.clone(), lost.clone())
             })
             .collect::<StorageResult<Vec<_>>>()?;
-        return Ok(rules::replayed(op, refused, conflicts, fields));
+        let result = rules::replayed(op, refused, conflicts, fields);
+        let result = rules::landed(result, op, own.as_ref(), &target.row_id);
+        // A refusal again holds the row's later ops in this push back too.
+        rules::note_refusal(op, &result, &mut known.refused);
+        return Ok(result);
     }
 
-    // An edit of a record merged away (made offline before the merge was known) lands on the
-    // record it was merged into.
-    let mut key = key;
-    let mut target = std::borrow::Cow::Borrowed(op);
-    for _ in 0..rules::MAX_REDIRECTS {
-        let Some(survivor) = known
-            .rows
-            .get(&key)
-            .and_then(|row| rules::redirect_target(&target, &row.state))
-        else {
-            break;
-        };
-        let next = (key.0.clone(), survivor.clone());
-        if !known.rows.contains_key(&next) {
-            break;
-        }
-        target = std::borrow::Cow::Owned(rules::redirected(&target, survivor));
-        key = next;
+    if let Some(refused) = rules::refused_behind(op, &known.refused) {
+        return Ok(record(op, &target.row_id, refused, known, writes));
     }
+    let original = op;
     let op = target.as_ref();
 
     let result = match rules::known_entity(op) {
@@ -432,12 +429,9 @@ fn decide(
                             )),
                         }
                         if (was.is_none() || moved_from.is_some()) && scopes::may_lead(&op.entity) {
-                            writes.leaders.push((
-                                op.row_id.clone(),
-                                placement.scope,
-                                op.op_id.clone(),
-                                op.author.clone(),
-                            ));
+                            writes
+                                .leaders
+                                .push((key.clone(), op.op_id.clone(), op.author.clone()));
                         }
                         known.rows.insert(
                             key,
@@ -454,6 +448,43 @@ fn decide(
             }
         }
     };
+    let result = rules::landed(result, original, own.as_ref(), &op.row_id);
+    rules::note_refusal(original, &result, &mut known.refused);
+    Ok(record(original, &op.row_id, result, known, writes))
+}
+
+/// Where `op` lands ([`rules::redirect_target`]): its own row, or the record that row was merged
+/// into, followed a few merges deep; the row's key and the op aimed at it.
+fn follow_redirects<'a>(known: &Known, op: &'a Op) -> ((String, String), std::borrow::Cow<'a, Op>) {
+    let mut key = (op.entity.clone(), op.row_id.clone());
+    let mut target = std::borrow::Cow::Borrowed(op);
+    for _ in 0..rules::MAX_REDIRECTS {
+        let Some(survivor) = known
+            .rows
+            .get(&key)
+            .and_then(|row| rules::redirect_target(&target, &row.state))
+        else {
+            break;
+        };
+        let next = (key.0.clone(), survivor.clone());
+        if !known.rows.contains_key(&next) {
+            break;
+        }
+        target = std::borrow::Cow::Owned(rules::redirected(&target, survivor));
+        key = next;
+    }
+    (key, target)
+}
+
+/// Keeps a new op's answer: in what the rest of the batch knows, and in what it writes (the op
+/// as received, under its own row; its conflicts under `landed_on`, the row it changed).
+fn record(
+    op: &Op,
+    landed_on: &str,
+    result: OpResult,
+    known: &mut Known,
+    writes: &mut Writes,
+) -> OpResult {
     let (outcome, code, reason) = rules::recorded(&result);
     for c in rules::conflicts_of(&result) {
         // The same op again later in this batch is told them too.
@@ -465,7 +496,7 @@ fn decide(
         writes.conflicts.push((
             op.op_id.clone(),
             op.entity.clone(),
-            op.row_id.clone(),
+            landed_on.to_owned(),
             c.field.clone(),
             to_json(&c.kept),
             to_json(&c.lost),
@@ -485,7 +516,7 @@ fn decide(
         code,
         reason,
     ));
-    Ok(result)
+    result
 }
 
 /// Where the op's row (as merged into `row`) lies now ([`scopes::place`]), from what the batch
@@ -522,12 +553,18 @@ fn place(
 }
 
 /// Moves the rows that follow the batch's created or moved rows (and those that follow them)
-/// to where their leaders went, each logged as a move; after the batch is decided, reading the
-/// followers the batch did not touch.
+/// to where their leaders lie at the end of the batch (a branch moved twice in one push takes
+/// its members to where it ended), each logged as a move; after the batch is decided, reading
+/// the followers the batch did not touch.
 async fn take_followers(tx: &Tx<'_>, known: &mut Known, writes: &mut Writes) -> StorageResult<()> {
     let mut leaders = std::mem::take(&mut writes.leaders);
     while !leaders.is_empty() {
-        let ids: Vec<&str> = leaders.iter().map(|l| l.0.as_str()).collect();
+        // One turn per leader, by the last op that moved it.
+        let mut by_key: HashMap<(String, String), (String, String)> = HashMap::new();
+        for (key, op_id, author) in leaders {
+            by_key.insert(key, (op_id, author));
+        }
+        let ids: Vec<&str> = by_key.keys().map(|k| k.1.as_str()).collect();
         let stored = query(
             tx,
             "SELECT entity, row_id, state, scope_unit, scope_parent FROM sync_rows
@@ -547,15 +584,14 @@ async fn take_followers(tx: &Tx<'_>, known: &mut Known, writes: &mut Writes) -> 
                     .push(key.clone());
             }
         }
-        let mut next = Vec::new();
         let mut moves = Vec::new();
-        for (leader, scope, op_id, author) in &leaders {
-            for key in followers.get(leader.as_str()).into_iter().flatten() {
-                if known.rows[key].scope != *scope {
-                    moves.push((key.clone(), *scope, op_id.clone(), author.clone()));
-                }
+        for (leader, (op_id, author)) in &by_key {
+            let scope = known.rows[leader].scope;
+            for key in followers.get(leader.1.as_str()).into_iter().flatten() {
+                moves.push((key.clone(), scope, op_id.clone(), author.clone()));
             }
         }
+        leaders = Vec::new();
         for (key, scope, op_id, author) in moves {
             let row = known.rows.get_mut(&key).expect("a follower read above");
             if row.scope == scope {
@@ -570,10 +606,9 @@ async fn take_followers(tx: &Tx<'_>, known: &mut Known, writes: &mut Writes) -> 
                 (&op_id, &author),
             );
             if scopes::may_lead(&key.0) {
-                next.push((key.1, scope, op_id, author));
+                leaders.push((key, op_id, author));
             }
         }
-        leaders = next;
     }
     Ok(())
 }

@@ -202,6 +202,7 @@ fn apply_op(
     tx: &rusqlite::Transaction<'_>,
     device: &AuthenticatedDevice,
     subtree: &Subtree,
+    refused: &mut rules::RefusedRows,
     op: &Op,
     now_ms: i64,
 ) -> StorageResult<OpResult> {
@@ -215,7 +216,7 @@ fn apply_op(
         )
         .optional()?;
     if rules::seen_under_sequence(op, seen.as_deref())? {
-        return duplicate(tx, subtree, op);
+        return replay(tx, subtree, refused, op);
     }
     // The same op renumbered by a copy of the laptop's file (a new device identity).
     let known: bool = tx.query_row(
@@ -224,10 +225,14 @@ fn apply_op(
         |r| r.get(0),
     )?;
     if known {
-        return duplicate(tx, subtree, op);
+        return replay(tx, subtree, refused, op);
     }
 
-    let result = decide(tx, device, subtree, op)?;
+    let result = match rules::refused_behind(op, refused) {
+        Some(refused) => refused,
+        None => decide(tx, device, subtree, op)?,
+    };
+    rules::note_refusal(op, &result, refused);
     let (outcome, code, reason) = rules::recorded(&result);
     tx.execute(
         "INSERT INTO ops_received
@@ -245,6 +250,8 @@ fn apply_op(
             now_ms
         ],
     )?;
+    // Conflicts lie on the row the op changed (the record it was merged into, if so).
+    let changed_row = result.landed.as_ref().map_or(&op.row_id, |l| &l.row_id);
     for c in rules::conflicts_of(&result) {
         tx.execute(
             "INSERT INTO conflicts (op_id, entity, row_id, field, kept, lost, created_at)
@@ -252,7 +259,7 @@ fn apply_op(
             params![
                 op.op_id,
                 op.entity,
-                op.row_id,
+                changed_row,
                 c.field,
                 serde_json::to_string(&c.kept).unwrap_or_default(),
                 serde_json::to_string(&c.lost).unwrap_or_default(),
@@ -263,15 +270,28 @@ fn apply_op(
     Ok(result)
 }
 
+/// A retried op's answer; a refusal again holds its row's later ops in this push back too.
+fn replay(
+    tx: &rusqlite::Transaction<'_>,
+    subtree: &Subtree,
+    refused: &mut rules::RefusedRows,
+    op: &Op,
+) -> StorageResult<OpResult> {
+    let result = duplicate(tx, subtree, op)?;
+    rules::note_refusal(op, &result, refused);
+    Ok(result)
+}
+
 /// A retried op's answer (see [`rules::replayed`]).
 fn duplicate(
     tx: &rusqlite::Transaction<'_>,
     subtree: &Subtree,
     op: &Op,
 ) -> StorageResult<OpResult> {
-    let fields = match load_row(tx, &op.entity, &op.row_id)? {
+    let (own, target, existing) = follow_redirects(tx, op)?;
+    let fields = match existing {
         Some((row, placement)) if subtree.contains(placement.scope) => {
-            rules::current_fields(&row, op)
+            rules::current_fields(&row, &target)
         }
         _ => BTreeMap::new(),
     };
@@ -297,24 +317,27 @@ fn duplicate(
             conflicts.push(rules::recorded_conflict(op, r.get(0)?, json(1)?, json(2)?)?);
         }
     }
-    Ok(rules::replayed(op, refused, conflicts, fields))
+    let result = rules::replayed(op, refused, conflicts, fields);
+    Ok(rules::landed(
+        result,
+        op,
+        own.as_ref().map(|(row, _)| row),
+        &target.row_id,
+    ))
 }
 
-/// Authority, kind, merge and place of a new op; writes the row and the change log when it
-/// applies, and moves the rows that follow it when it moved.
-fn decide(
-    tx: &rusqlite::Transaction<'_>,
-    device: &AuthenticatedDevice,
-    subtree: &Subtree,
-    op: &Op,
-) -> StorageResult<OpResult> {
-    let kind = match rules::known_entity(op) {
-        Ok(kind) => kind,
-        Err(refused) => return Ok(refused),
-    };
-    let mut existing = load_row(tx, &op.entity, &op.row_id)?;
-    // An edit of a record merged away (made offline before the merge was known) lands on the
-    // record it was merged into.
+/// The op's row as it stands, and where the op lands: on its own row, or on the record that row
+/// was merged into (an edit made offline before the merge was known), followed a few merges
+/// deep; with the row it lands on.
+type Redirect<'a> = (
+    Option<(RowState, Placement)>,
+    std::borrow::Cow<'a, Op>,
+    Option<(RowState, Placement)>,
+);
+
+fn follow_redirects<'a>(tx: &rusqlite::Transaction<'_>, op: &'a Op) -> StorageResult<Redirect<'a>> {
+    let own = load_row(tx, &op.entity, &op.row_id)?;
+    let mut existing = own.clone();
     let mut target = std::borrow::Cow::Borrowed(op);
     for _ in 0..rules::MAX_REDIRECTS {
         let Some(survivor) = existing
@@ -332,7 +355,41 @@ fn decide(
             None => break,
         }
     }
-    let op = target.as_ref();
+    Ok((own, target, existing))
+}
+
+/// Authority, kind, merge and place of a new op, on the record it lands on ([`follow_redirects`]);
+/// the answer tells where it landed.
+fn decide(
+    tx: &rusqlite::Transaction<'_>,
+    device: &AuthenticatedDevice,
+    subtree: &Subtree,
+    op: &Op,
+) -> StorageResult<OpResult> {
+    let kind = match rules::known_entity(op) {
+        Ok(kind) => kind,
+        Err(refused) => return Ok(refused),
+    };
+    let (own, target, existing) = follow_redirects(tx, op)?;
+    let result = decide_on(tx, device, subtree, kind, &target, existing)?;
+    Ok(rules::landed(
+        result,
+        op,
+        own.as_ref().map(|(row, _)| row),
+        &target.row_id,
+    ))
+}
+
+/// [`decide`] on the record the op lands on (`existing`, as it stands); writes the row and the
+/// change log when it applies, and moves the rows that follow it when it moved.
+fn decide_on(
+    tx: &rusqlite::Transaction<'_>,
+    device: &AuthenticatedDevice,
+    subtree: &Subtree,
+    kind: &EntityKind,
+    op: &Op,
+    existing: Option<(RowState, Placement)>,
+) -> StorageResult<OpResult> {
     // A row deleted and purged since: a late edit does not bring half of it back.
     if existing.is_none() && super::sqlite_purge::is_purged(tx, &op.entity, &op.row_id)? {
         return Ok(rules::refused_as_purged(op));
@@ -402,9 +459,10 @@ pub fn push(
 ) -> StorageResult<PushAnswer> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let subtree = Subtree::read(&tx, device.unit.id)?;
+    let mut refused = rules::RefusedRows::new();
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        results.push(apply_op(&tx, device, &subtree, op, now_ms)?);
+        results.push(apply_op(&tx, device, &subtree, &mut refused, op, now_ms)?);
     }
     let high_water: i64 = tx.query_row(
         "SELECT coalesce(max(device_seq), 0) FROM ops_received WHERE device_id = ?1",

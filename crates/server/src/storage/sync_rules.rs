@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use khuyenhoc_sync_protocol::{
-    Change, Conflict, EntityKind, FieldState, MergeOutcome, Op, OpOutcome, OpResult, RejectCode,
-    RowState, entity, merge,
+    Change, Conflict, EntityKind, FieldState, Landed, MergeOutcome, Op, OpOutcome, OpResult,
+    RejectCode, RowState, entity, merge,
 };
 
 use super::{PullAnswer, StorageError, StorageResult};
@@ -22,6 +22,7 @@ pub(super) fn rejected(op: &Op, code: RejectCode, reason: &str) -> OpResult {
             reason: reason.to_owned(),
         },
         fields: BTreeMap::new(),
+        landed: None,
     }
 }
 
@@ -90,6 +91,7 @@ pub(super) fn replayed(
         device_seq: op.device_seq,
         outcome,
         fields,
+        landed: None,
     }
 }
 
@@ -136,6 +138,33 @@ pub(super) fn refused_as_purged(op: &Op) -> OpResult {
     )
 }
 
+/// Rows with an op refused earlier in the push being applied, with the code of that refusal.
+pub(super) type RefusedRows = std::collections::HashMap<(String, String), RejectCode>;
+
+/// The refusal of an op whose row had an op refused earlier in the same push: applying it on top
+/// of a change the server refused would not mean what the officer meant (a refused new record
+/// would come back as half a record). The laptop holds such ops back across pushes
+/// (`khuyenhoc_sync_protocol::plan_push`); within one push the server refuses them, with the
+/// same code.
+pub(super) fn refused_behind(op: &Op, refused: &RefusedRows) -> Option<OpResult> {
+    let code = refused.get(&(op.entity.clone(), op.row_id.clone()))?;
+    Some(rejected(
+        op,
+        *code,
+        "Một thay đổi trước của bản ghi này vừa bị từ chối, nên thay đổi này cũng không được \
+         áp dụng.",
+    ))
+}
+
+/// Notes `result`'s row as refused for the rest of the push when it is a refusal.
+pub(super) fn note_refusal(op: &Op, result: &OpResult, refused: &mut RefusedRows) {
+    if let OpOutcome::Rejected { code, .. } = &result.outcome {
+        refused
+            .entry((op.entity.clone(), op.row_id.clone()))
+            .or_insert(*code);
+    }
+}
+
 /// What a new op does to the row as it stands (`existing`: the row and whether it lies in the
 /// device's subtree): refused (outside the subtree, or a change to an insert-only row), or the
 /// merge to write.
@@ -174,6 +203,7 @@ pub(super) fn merged_result(op: &Op, merged: MergeOutcome) -> OpResult {
             }
         },
         fields: merged.fields,
+        landed: None,
     }
 }
 
@@ -224,6 +254,23 @@ pub(super) fn redirect_target(op: &Op, row: &RowState) -> Option<String> {
         .and_then(|f| f.value.as_str())
         .filter(|survivor| !survivor.is_empty() && *survivor != op.row_id)
         .map(str::to_owned)
+}
+
+/// The answer to `op` told where it landed, when that is not its own record (see
+/// `khuyenhoc_sync_protocol::Landed`): with its own record's fields as they stand (`own`).
+pub(super) fn landed(
+    mut result: OpResult,
+    op: &Op,
+    own: Option<&RowState>,
+    landed_on: &str,
+) -> OpResult {
+    if landed_on != op.row_id {
+        result.landed = Some(Box::new(Landed {
+            row_id: landed_on.to_owned(),
+            own_fields: own.map(|row| current_fields(row, op)).unwrap_or_default(),
+        }));
+    }
+    result
 }
 
 /// `op` aimed at the record `row_id` instead (same op id, sequence and fields).

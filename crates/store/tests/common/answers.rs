@@ -34,6 +34,7 @@ pub fn applied(op: &Op) -> OpResult {
             .iter()
             .map(|(k, f)| (k.clone(), state(f.value.clone(), &op.version)))
             .collect(),
+        landed: None,
     }
 }
 
@@ -88,5 +89,6 @@ pub fn refusal(op: &Op, code: RejectCode, reason: &str, name: &str, version: &st
             reason: reason.into(),
         },
         fields: BTreeMap::from([("full_name".to_owned(), state(json!(name), version))]),
+        landed: None,
     }])
 }
