@@ -337,7 +337,55 @@ async fn a_moved_branch_takes_its_members_along(db: TestDatabase) {
     assert_eq!(exits, expected);
 }
 
+/// A new member refused (its branch moved to another commune meanwhile) and an edit of it sent
+/// in the same push: both are refused, and the server holds no half record; a retry of the push
+/// is answered the same.
+async fn an_edit_behind_a_refused_create_in_one_push_is_refused_too(db: TestDatabase) {
+    let s = start_server(db).await;
+    let (mut p, mut a, mut b) = province(&s).await;
+    let (tan_hoa, mut ops) = commune(&mut a, "26734", "Hội Khuyến học xã Tân Hòa");
+    let thon = id();
+    ops.push(branch(&mut a, &thon, &tan_hoa, "Chi hội thôn 4"));
+    applied(&s.push(&a, ops).await);
+    let (tan_lap, ops) = commune(&mut b, "26735", "Hội Khuyến học xã Tân Lập");
+    applied(&s.push(&b, ops).await);
+    let (saw, _) = s.pull_all(&p, 0, 100).await;
+    let base = seen(&saw, &thon, "parent_id");
+    let moving = p.edit("org_unit", &thon, &[("parent_id", json!(tan_lap))], &base);
+    applied(&s.push(&p, vec![moving]).await);
+
+    // Tân Hòa, offline, added a member to thôn 4 and then gave it a phone.
+    let newcomer = id();
+    let ops = vec![
+        member(&mut a, &newcomer, &thon, "Đỗ Thị Mai"),
+        a.op(
+            "member",
+            &newcomer,
+            "member.update",
+            &[("phone", json!("0912000009"))],
+        ),
+    ];
+    for attempt in 0..2 {
+        let answer = s.push(&a, ops.clone()).await;
+        for r in &answer.results {
+            match &r.outcome {
+                OpOutcome::Rejected { code, .. } => assert_eq!(*code, RejectCode::OutsideScope),
+                other => panic!("attempt {attempt}: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        s.db.scalar(&format!(
+            "SELECT count(*) FROM sync_rows WHERE row_id = '{newcomer}'"
+        ))
+        .await,
+        0,
+        "half a record"
+    );
+}
+
 test_on_both_databases!(
+    an_edit_behind_a_refused_create_in_one_push_is_refused_too,
     rows_lie_where_their_fields_say,
     a_moved_branch_takes_its_members_along,
 );
