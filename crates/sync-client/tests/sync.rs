@@ -355,7 +355,36 @@ async fn a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other
     assert_eq!(shown(&p), ["Nguyễn Văn An", "Trần Thị Bình"]);
 }
 
+/// An edit made offline of a member another laptop merged away meanwhile: it lands on the
+/// member it was merged into, and the merged-away record ends on both laptops as on the server
+/// (the edit does not stay on it).
+async fn an_edit_of_a_member_merged_away_meanwhile_lands_on_the_survivor(db: TestDatabase) {
+    let w = world(db).await;
+    let (a, conn_a) = w.laptop("lan", "26734").await;
+    let (b, conn_b) = w.laptop("binh", "26734").await;
+    let (_, ids) = register(&a, &["Nguyễn Văn An", "Nguyễn Văn An"]);
+    sync_once(&a, &conn_a).await.unwrap();
+    sync_once(&b, &conn_b).await.unwrap();
+    let (survivor, merged) = (ids[0], ids[1]);
+    b.lock().unwrap().merge_members(&survivor, &merged).unwrap();
+    sync_once(&b, &conn_b).await.unwrap();
+
+    set_phone(&a, &merged, "0912000007");
+    sync_once(&a, &conn_a).await.unwrap();
+    sync_once(&b, &conn_b).await.unwrap();
+    for laptop in [&a, &b] {
+        assert_eq!(phone(laptop, &survivor).as_deref(), Some("0912000007"));
+        assert_eq!(
+            phone(laptop, &merged),
+            None,
+            "the edit stayed on the merged record"
+        );
+        assert_eq!(laptop.lock().unwrap().sync_status().unwrap().pending, 0);
+    }
+}
+
 test_on_both_databases!(
+    an_edit_of_a_member_merged_away_meanwhile_lands_on_the_survivor,
     a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other,
     two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict,
     another_commune_neither_sees_nor_changes_the_rows,
