@@ -3,8 +3,11 @@
 //! connection at all sends its changes in a signed file carried by another laptop (or by the
 //! administrator), and an altered file is refused and changes nothing.
 
+mod common;
+
 use std::sync::Mutex;
 
+use common::names;
 use jiff::SignedDuration;
 use khuyenhoc_domain::MemberInput;
 use khuyenhoc_domain::org::OrgUnitInput;
@@ -113,19 +116,6 @@ fn add(store: &Mutex<Store>, unit: &uuid::Uuid, name: &str) {
         ..Default::default()
     };
     store.lock().unwrap().add_member(unit, &input).unwrap();
-}
-
-/// The members a laptop holds, sorted; each name appears as often as it is held.
-fn names(store: &Mutex<Store>) -> Vec<String> {
-    let s = store.lock().unwrap();
-    let mut stmt = s
-        .connection()
-        .prepare("SELECT full_name FROM members WHERE deleted = 0 ORDER BY full_name")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
 }
 
 async fn a_server_restored_from_an_older_backup_is_repaired_by_its_laptops(db: TestDatabase) {

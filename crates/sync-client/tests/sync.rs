@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::Mutex;
 
-use common::world;
+use common::{names, world};
 use khuyenhoc_domain::MemberInput;
 use khuyenhoc_domain::org::OrgUnitInput;
 use khuyenhoc_server::test_on_both_databases;
@@ -48,18 +48,6 @@ fn register(store: &Mutex<Store>, members: &[&str]) -> (uuid::Uuid, Vec<uuid::Uu
         .map(|n| s.add_member(&branch, &person(n)).unwrap().id)
         .collect();
     (branch, ids)
-}
-
-fn names(store: &Mutex<Store>) -> Vec<String> {
-    let s = store.lock().unwrap();
-    let mut stmt = s
-        .connection()
-        .prepare("SELECT full_name FROM members ORDER BY full_name")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
 }
 
 fn phone(store: &Mutex<Store>, id: &uuid::Uuid) -> Option<String> {
@@ -281,19 +269,6 @@ async fn a_retried_push_that_met_a_conflict_tells_the_conflict_again(db: TestDat
     assert_eq!(b.lock().unwrap().sync_status().unwrap().pending, 0);
 }
 
-/// The members a laptop shows (rows that left its scope are hidden, not shown).
-fn shown(store: &Mutex<Store>) -> Vec<String> {
-    let s = store.lock().unwrap();
-    let mut stmt = s
-        .connection()
-        .prepare("SELECT full_name FROM members WHERE deleted = 0 ORDER BY full_name")
-        .unwrap();
-    stmt.query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 async fn a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other(db: TestDatabase) {
     let w = world(db).await;
     let (a, conn_a) = w.laptop("lan", "26734").await;
@@ -307,8 +282,8 @@ async fn a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other
     sync_once(&a, &conn_a).await.unwrap();
     sync_once(&c, &conn_c).await.unwrap();
     sync_once(&p, &conn_p).await.unwrap();
-    assert_eq!(shown(&p), ["Nguyễn Văn An", "Trần Thị Bình"]);
-    assert!(shown(&c).is_empty());
+    assert_eq!(names(&p), ["Nguyễn Văn An", "Trần Thị Bình"]);
+    assert!(names(&c).is_empty());
 
     // The province moves Tân Hòa's Thôn 1 under Tân Lập's association.
     p.lock()
@@ -319,14 +294,14 @@ async fn a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other
 
     let left = sync_once(&a, &conn_a).await.unwrap();
     assert!(left.pulled > 0);
-    assert!(shown(&a).is_empty(), "the members left Tân Hòa's laptop");
+    assert!(names(&a).is_empty(), "the members left Tân Hòa's laptop");
     assert_eq!(
         a.lock().unwrap().sync_status().unwrap().pending,
         0,
         "leaving wrote no ops"
     );
     sync_once(&c, &conn_c).await.unwrap();
-    assert_eq!(shown(&c), ["Nguyễn Văn An", "Trần Thị Bình"]);
+    assert_eq!(names(&c), ["Nguyễn Văn An", "Trần Thị Bình"]);
     assert_eq!(
         phone(&c, &ids[0]).as_deref(),
         Some("0912000001"),
@@ -349,10 +324,10 @@ async fn a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other
     sync_once(&p, &conn_p).await.unwrap();
     sync_once(&a, &conn_a).await.unwrap();
     sync_once(&c, &conn_c).await.unwrap();
-    assert_eq!(shown(&a), ["Nguyễn Văn An", "Trần Thị Bình"]);
+    assert_eq!(names(&a), ["Nguyễn Văn An", "Trần Thị Bình"]);
     assert_eq!(phone(&a, &ids[0]).as_deref(), Some("0988000002"));
-    assert!(shown(&c).is_empty());
-    assert_eq!(shown(&p), ["Nguyễn Văn An", "Trần Thị Bình"]);
+    assert!(names(&c).is_empty());
+    assert_eq!(names(&p), ["Nguyễn Văn An", "Trần Thị Bình"]);
 }
 
 /// An edit made offline of a member another laptop merged away meanwhile: it lands on the

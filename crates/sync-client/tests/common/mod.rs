@@ -62,3 +62,17 @@ impl World {
         (store, conn)
     }
 }
+
+/// The members a laptop shows (rows that left its scope are hidden), sorted by name; each name
+/// as often as it is held.
+pub fn names(store: &Mutex<Store>) -> Vec<String> {
+    let s = store.lock().unwrap();
+    let mut stmt = s
+        .connection()
+        .prepare("SELECT full_name FROM members WHERE deleted = 0 ORDER BY full_name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
