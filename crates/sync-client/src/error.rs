@@ -21,6 +21,9 @@ pub enum SyncError {
     },
     #[error("the server's answer could not be read: {detail}")]
     BadAnswer { detail: String },
+    /// The certificate authorities to trust (`KHUYENHOC_CA_CERT`) could not be read.
+    #[error("the certificate authorities could not be read: {detail}")]
+    BadCaCertificate { detail: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -43,6 +46,7 @@ impl SyncError {
             SyncError::Unreachable { .. } => "unreachable",
             SyncError::Server { code, .. } => code,
             SyncError::BadAnswer { .. } => "bad_answer",
+            SyncError::BadCaCertificate { .. } => "bad_ca_certificate",
             SyncError::Store(e) => e.code(),
         }
     }
@@ -71,6 +75,11 @@ impl SyncError {
             SyncError::BadAnswer { .. } => {
                 "Máy chủ trả lời không đúng dạng; có thể cần cập nhật phần mềm.".to_owned()
             }
+            SyncError::BadCaCertificate { .. } => format!(
+                "Không đọc được tệp chứng chỉ của cơ quan cấp chứng chỉ (biến môi trường \
+                 {}): hãy kiểm tra đường dẫn và nội dung tệp (dạng PEM).",
+                crate::http::CA_CERT_ENV
+            ),
             SyncError::Store(e) => e.message(khuyenhoc_domain::Lang::Vi),
         }
     }

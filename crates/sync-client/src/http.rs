@@ -40,12 +40,14 @@ impl Connection {
     /// named by `KHUYENHOC_CA_CERT` when it is set.
     pub fn new(address: ServerAddress, token: Option<String>) -> Result<Connection, SyncError> {
         let extra = match std::env::var_os(CA_CERT_ENV) {
-            Some(path) => vec![std::fs::read(&path).map_err(|e| SyncError::BadAddress {
-                address: format!(
-                    "{CA_CERT_ENV}={}: {e}",
-                    std::path::Path::new(&path).display()
-                ),
-            })?],
+            Some(path) => vec![
+                std::fs::read(&path).map_err(|e| SyncError::BadCaCertificate {
+                    detail: format!(
+                        "{CA_CERT_ENV}={}: {e}",
+                        std::path::Path::new(&path).display()
+                    ),
+                })?,
+            ],
             None => Vec::new(),
         };
         Self::with_roots(address, token, &extra)
@@ -59,11 +61,17 @@ impl Connection {
     ) -> Result<Connection, SyncError> {
         let mut roots = Vec::new();
         for pem in pems {
-            roots.extend(reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                SyncError::BadAddress {
-                    address: format!("not a PEM certificate: {e}"),
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                SyncError::BadCaCertificate {
+                    detail: format!("not a PEM certificate: {e}"),
                 }
-            })?);
+            })?;
+            if certs.is_empty() {
+                return Err(SyncError::BadCaCertificate {
+                    detail: "no PEM certificate in the file".into(),
+                });
+            }
+            roots.extend(certs);
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))

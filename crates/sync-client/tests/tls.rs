@@ -48,6 +48,13 @@ async fn a_laptop_syncs_over_https_only_with_a_server_it_trusts(db: TestDatabase
         .unwrap_err();
     assert!(matches!(err, SyncError::Unreachable { .. }), "{err:?}");
 
+    // A file of authorities that is not PEM is said to be that, not a bad address.
+    let err = Connection::with_roots(address.clone(), None, &[b"not a certificate".to_vec()])
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "bad_ca_certificate", "{err:?}");
+    assert!(err.message_vi().contains("chứng chỉ"));
+
     // Trusting it: enrollment and a sync over TLS.
     let store = Mutex::new(Store::open(dir.join("a.db"), OpenOptions::default()).unwrap());
     let trusted =
