@@ -380,13 +380,11 @@ pub(crate) fn field_error(e: &SyncError, field: &str, lang: Lang) -> ApiError {
     error
 }
 
-/// What the officer calls a record: a member's or a unit's name, else its short id.
+/// What the officer calls a record: a member's or a unit's name (also of a record the server
+/// refused, hidden here), else its short id.
 fn record_name(s: &khuyenhoc_store::Store, entity: &str, row_id: &str) -> String {
-    let id = uuid::Uuid::parse_str(row_id).ok();
-    let name = match (entity, id) {
-        ("member", Some(id)) => s.get_member(&id).ok().map(|m| m.full_name),
-        ("org_unit", Some(id)) => s.get_unit(&id).ok().map(|u| u.name),
-        _ => None,
-    };
-    name.unwrap_or_else(|| row_id.chars().take(8).collect())
+    s.record_name(entity, row_id)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| row_id.chars().take(8).collect())
 }

@@ -166,6 +166,39 @@ impl Store {
         Ok(rows)
     }
 
+    /// What an officer calls a record under review: a member's or a unit's name, also when the
+    /// record is hidden here (a new member the server refused), else the name the laptop's own
+    /// changes gave it; `None` for other kinds (the caller shows a short id).
+    pub fn record_name(&self, entity: &str, row_id: &str) -> Result<Option<String>> {
+        let (table, column) = match entity {
+            "member" => ("members", "full_name"),
+            "org_unit" => ("org_units", "name"),
+            _ => return Ok(None),
+        };
+        let kept: Option<String> = self
+            .conn
+            .query_row(
+                &format!("SELECT {column} FROM {table} WHERE id = ?1"),
+                [row_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(name) = kept.filter(|n| !n.trim().is_empty()) {
+            return Ok(Some(name));
+        }
+        let path = format!("$.{column}");
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT json_extract(fields, ?3) FROM outbox
+                 WHERE entity = ?1 AND row_id = ?2 AND json_type(fields, ?3) = 'text'
+                 ORDER BY device_seq DESC LIMIT 1",
+                params![entity, row_id, path],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Settles a conflict: keeps the value every laptop holds, or (`use_lost`) writes the value
     /// that lost as a new edit, which is then synced like any other. One transaction.
     pub fn resolve_conflict(&mut self, id: i64, use_lost: bool) -> Result<()> {

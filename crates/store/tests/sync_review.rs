@@ -200,4 +200,28 @@ fn a_refused_create_leaves_the_register_and_waits_with_its_reason() {
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].intent, "member.create");
     assert_eq!(parked[0].reason, "Chi hội này thuộc hội khác.");
+    // The officer reviewing the refusal still reads whom it was about.
+    assert_eq!(
+        store
+            .record_name("member", &m.id.to_string())
+            .unwrap()
+            .as_deref(),
+        Some("Phan Văn Tú")
+    );
+    // A record whose name is no longer held here is named by the laptop's own change of it.
+    store
+        .connection()
+        .execute(
+            "UPDATE members SET full_name = '' WHERE id = ?1",
+            [m.id.to_string()],
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .record_name("member", &m.id.to_string())
+            .unwrap()
+            .as_deref(),
+        Some("Phan Văn Tú")
+    );
+    assert_eq!(store.record_name("member_dues", "x").unwrap(), None);
 }
