@@ -15,6 +15,7 @@ use serde::Serialize;
 use khuyenhoc_store::{Store, StoreError};
 use khuyenhoc_sync_protocol::{BatchBody, OP_FORMAT, PushResponse, SignedBatch};
 
+use crate::engine::lock;
 use crate::error::SyncError;
 use crate::http::Connection;
 
@@ -25,10 +26,6 @@ pub struct BatchFile {
     pub ops: usize,
     /// False when the same batch was already waiting here.
     pub new: bool,
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn not_a_batch(detail: impl Into<String>) -> SyncError {

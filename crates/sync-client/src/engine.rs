@@ -73,7 +73,8 @@ pub struct SyncSummary {
     pub rebootstrapped: Option<usize>,
 }
 
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+/// The store, also after a panic elsewhere while it was held.
+pub(crate) fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     // A panic while applying an answer rolled its transaction back: the store is usable.
     store.lock().unwrap_or_else(|e| e.into_inner())
 }
