@@ -104,7 +104,7 @@ fn a_commune_register_from_init_to_export() {
         "--unit",
         "Chi hội Thôn 2",
     ]);
-    assert_eq!(updated["branch_name"], "Chi hội Thôn 2");
+    assert_eq!(updated["unit_name"], "Chi hội Thôn 2");
 
     let file = env.path("hoi-vien.xlsx");
     let exported = env.json(&["members", "export", file.to_str().unwrap()]);

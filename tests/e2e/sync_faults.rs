@@ -12,6 +12,9 @@
 //! value in force or kept as a conflict's losing value (or was overwritten by an edit made with
 //! it in view).
 //!
+//! A second test: a laptop the server tells to update (its op format no longer read) keeps
+//! its work queued until it can send it.
+//!
 //! The real server runs in-process on 127.0.0.1:0, once on its own SQLite file and once on a
 //! fresh PostgreSQL database; the laptops are real store files driven through
 //! `khuyenhoc_sync_client::sync_once` over real HTTP.
@@ -173,9 +176,62 @@ fn small_batches_and_pages() {
     });
 }
 
-async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestDatabase) {
-    let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
+/// A new laptop file in `dir`, enrolled straight with the server in Tân Hòa: its path, store
+/// and token.
+async fn enrolled(
+    dir: &std::path::Path,
+    admin: &Admin,
+    server: &ServerAddress,
+    name: &str,
+) -> (std::path::PathBuf, Mutex<Store>, String) {
+    let db = dir.join(format!("{name}.db"));
+    let store = Mutex::new(
+        Store::open(
+            &db,
+            OpenOptions {
+                author: name.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    let code = admin
+        .create_code("26734", SignedDuration::from_hours(1))
+        .await
+        .unwrap()
+        .code;
+    let token = enroll(&store, server.clone(), &code, name)
+        .await
+        .unwrap()
+        .token;
+    (db, store, token)
+}
+
+/// The commune, a branch and `members` in it, on one laptop.
+fn set_up_commune(store: &Mutex<Store>, members: &[&str]) {
+    let mut s = store.lock().unwrap();
+    let unit = |s: &mut Store, parent: Option<&Uuid>, name: &str, kind: &str| {
+        s.create_unit(
+            parent,
+            &OrgUnitInput {
+                name: name.into(),
+                kind: kind.into(),
+                org_code: None,
+                valid_from: None,
+            },
+        )
+        .unwrap()
+        .id
+    };
+    let commune = unit(&mut s, None, "Hội Khuyến học xã Tân Hòa", "commune");
+    let branch = unit(&mut s, Some(&commune), "Chi hội Thôn 1", "branch");
+    for name in members {
+        s.add_member(&branch, &person(name)).unwrap();
+    }
+}
+
+/// The real server in-process on 127.0.0.1:0 with the province and Tân Hòa.
+async fn server_with_commune(db: &TestDatabase) -> (khuyenhoc_server::RunningServer, Admin) {
     let server = start(ServerConfig::new(
         "127.0.0.1:0".parse().unwrap(),
         db.db().clone(),
@@ -188,32 +244,20 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestData
         .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
         .await
         .unwrap();
+    (server, admin)
+}
+
+async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestDatabase) {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = server_with_commune(&db).await;
     let proxy = Proxy::start(server.addr).await;
     let direct = ServerAddress::parse(&format!("http://{}", server.addr), false).unwrap();
     let proxied = ServerAddress::parse(&proxy.url(), false).unwrap();
 
     let mut laptops = Vec::new();
     for name in ["lan", "binh", "cuong"] {
-        let db = dir.path().join(format!("{name}.db"));
-        let store = Mutex::new(
-            Store::open(
-                &db,
-                OpenOptions {
-                    author: name.into(),
-                    ..Default::default()
-                },
-            )
-            .unwrap(),
-        );
-        let code = admin
-            .create_code("26734", SignedDuration::from_hours(1))
-            .await
-            .unwrap()
-            .code;
-        let token = enroll(&store, direct.clone(), &code, name)
-            .await
-            .unwrap()
-            .token;
+        let (db, store, token) = enrolled(dir.path(), &admin, &direct, name).await;
         laptops.push(Laptop {
             name: name.into(),
             db,
@@ -225,27 +269,10 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestData
     }
 
     // The first laptop sets up the commune with a branch and three members; the others pull it.
-    {
-        let mut s = laptops[0].store.lock().unwrap();
-        let unit = |s: &mut Store, parent: Option<&Uuid>, name: &str, kind: &str| {
-            s.create_unit(
-                parent,
-                &OrgUnitInput {
-                    name: name.into(),
-                    kind: kind.into(),
-                    org_code: None,
-                    valid_from: None,
-                },
-            )
-            .unwrap()
-            .id
-        };
-        let commune = unit(&mut s, None, "Hội Khuyến học xã Tân Hòa", "commune");
-        let branch = unit(&mut s, Some(&commune), "Chi hội Thôn 1", "branch");
-        for name in ["Phạm Văn Khoa", "Vũ Thị Mai", "Đặng Hữu Nghĩa"] {
-            s.add_member(&branch, &person(name)).unwrap();
-        }
-    }
+    set_up_commune(
+        &laptops[0].store,
+        &["Phạm Văn Khoa", "Vũ Thị Mai", "Đặng Hữu Nghĩa"],
+    );
     let mut names: Vec<String> = ["Phạm Văn Khoa", "Vũ Thị Mai", "Đặng Hữu Nghĩa"]
         .map(String::from)
         .to_vec();
@@ -369,7 +396,70 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestData
     println!("took {:?} on {:?}", started.elapsed(), db.backend());
 }
 
+/// A server that no longer reads the laptop's op format answers `426 update_required` (the real
+/// server, to the laptop's requests sent on by the proxy as an older laptop would send them):
+/// the sync fails with words telling the officer to update, nothing queued is lost or parked,
+/// new work keeps queueing, and once the laptop speaks a format the server reads, all of it
+/// reaches the other laptop.
+async fn a_laptop_told_to_update_keeps_queueing(db: TestDatabase) {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, admin) = server_with_commune(&db).await;
+    let proxy = Proxy::start(server.addr).await;
+    let direct = ServerAddress::parse(&format!("http://{}", server.addr), false).unwrap();
+    let proxied = ServerAddress::parse(&proxy.url(), false).unwrap();
+    let (_, lan, token) = enrolled(dir.path(), &admin, &direct, "lan").await;
+    let (_, binh, binh_token) = enrolled(dir.path(), &admin, &direct, "binh").await;
+    let via_proxy = Connection::new(proxied, Some(token)).unwrap();
+    set_up_commune(&lan, &["Phạm Văn Khoa"]);
+    let queued = lan.lock().unwrap().sync_status().unwrap().pending;
+
+    proxy.set_plan(|_| Fault::AsOlderFormat);
+    let err = sync_once(&lan, &via_proxy).await.unwrap_err();
+    assert_eq!(err.code(), "update_required", "{err:?}");
+    assert!(
+        err.message_vi().contains("cập nhật"),
+        "{}",
+        err.message_vi()
+    );
+    assert!(proxy.log().iter().all(|(_, f)| *f == Fault::AsOlderFormat));
+    let status = lan.lock().unwrap().sync_status().unwrap();
+    assert_eq!((status.pending, status.parked), (queued, 0));
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cập nhật")),
+        "{status:?}"
+    );
+    assert_eq!(db.scalar("SELECT count(*) FROM ops_received").await, 0);
+    // Work goes on offline meanwhile.
+    let branch = branch_id(&lan);
+    lan.lock()
+        .unwrap()
+        .add_member(&branch, &person("Vũ Thị Mai"))
+        .unwrap();
+    assert!(lan.lock().unwrap().sync_status().unwrap().pending > queued);
+
+    // Updated: the same queue goes through, whole.
+    proxy.set_plan(|_| Fault::Pass);
+    sync_once(&lan, &via_proxy).await.unwrap();
+    let status = lan.lock().unwrap().sync_status().unwrap();
+    assert_eq!(
+        (status.pending, status.parked, status.last_error),
+        (0, 0, None)
+    );
+    let binh_direct = Connection::new(direct, Some(binh_token)).unwrap();
+    sync_once(&binh, &binh_direct).await.unwrap();
+    let mut names = member_ids(&binh)
+        .iter()
+        .map(|id| binh.lock().unwrap().get_member(id).unwrap().full_name)
+        .collect::<Vec<_>>();
+    names.sort();
+    assert_eq!(names, ["Phạm Văn Khoa", "Vũ Thị Mai"]);
+}
+
 test_on_both_databases!(
     before: small_batches_and_pages;
-    laptops_converge_through_a_faulty_network_and_lose_nothing
+    laptops_converge_through_a_faulty_network_and_lose_nothing,
+    a_laptop_told_to_update_keeps_queueing
 );

@@ -1,8 +1,9 @@
 //! A fault-injecting HTTP/1.1 proxy for the sync tests: it sits between the laptop's client and
 //! the real server on 127.0.0.1:0 and, for each request, does what its plan says — pass it on,
 //! drop it, delay it, send it twice to the server, let the server apply it and lose the answer,
-//! cut the request or the answer in the middle of its body, answer 500 itself, or hold it and
-//! tell the test (which then kills the client while the request is in flight).
+//! cut the request or the answer in the middle of its body, answer 500 itself, pass it on as a
+//! laptop of an op format the server no longer reads would have sent it, or hold it and tell
+//! the test (which then kills the client while the request is in flight).
 //!
 //! One request per connection: the proxy reads the whole request (the client sends a
 //! `Content-Length` body), forwards it to the server with `connection: close`, reads the whole
@@ -42,6 +43,9 @@ pub enum Fault {
     ResetAnswerMidBody,
     /// The proxy answers 500 itself; nothing reaches the server.
     Error500,
+    /// Forwarded as a laptop of an op format the server no longer reads would send it (the
+    /// body's `op_format` set below the previous format); the server's answer is returned.
+    AsOlderFormat,
     /// Nothing reaches the server; the test is told ([`Proxy::held`]) and the connection is
     /// kept open until the client goes away.
     HoldBeforeServer,
@@ -70,6 +74,7 @@ impl Fault {
                 | Fault::LoseAnswer
                 | Fault::ResetAnswerMidBody
                 | Fault::HoldAfterServer
+                | Fault::AsOlderFormat
         )
     }
 }
@@ -250,6 +255,43 @@ async fn read_request(client: &mut TcpStream) -> Option<Raw> {
     })
 }
 
+/// The request with its JSON body's `op_format` set below the previous format (the body
+/// decompressed and compressed again when it came as zstd; its length in the head updated).
+fn as_older_format(raw: &Raw) -> Raw {
+    let head = String::from_utf8_lossy(&raw.head).into_owned();
+    let zstd_body = head.to_ascii_lowercase().contains("content-encoding: zstd");
+    let plain = if zstd_body {
+        zstd::decode_all(raw.body.as_slice()).expect("a zstd body")
+    } else {
+        raw.body.clone()
+    };
+    let mut json: serde_json::Value = serde_json::from_slice(&plain).expect("a JSON body");
+    if let Some(format) = json.get_mut("op_format") {
+        *format = (khuyenhoc_sync_protocol::OP_FORMAT_PREVIOUS - 1).into();
+    }
+    let plain = serde_json::to_vec(&json).unwrap();
+    let body = if zstd_body {
+        zstd::encode_all(plain.as_slice(), 3).unwrap()
+    } else {
+        plain
+    };
+    let head = head
+        .split("\r\n")
+        .map(|line| match line.split_once(':') {
+            Some((name, _)) if name.trim().eq_ignore_ascii_case("content-length") => {
+                format!("content-length: {}", body.len())
+            }
+            _ => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    Raw {
+        head: head.into_bytes(),
+        path: raw.path.clone(),
+        body,
+    }
+}
+
 /// Sends the whole request to the server and reads its whole answer.
 async fn forward(upstream: SocketAddr, raw: &Raw) -> Option<Vec<u8>> {
     let mut server = TcpStream::connect(upstream).await.ok()?;
@@ -337,6 +379,11 @@ async fn exchange(mut client: TcpStream, shared: Arc<Shared>) {
                 let _ = client.flush().await;
             }
             reset(client);
+        }
+        Fault::AsOlderFormat => {
+            if let Some(answer) = forward(upstream, &as_older_format(&raw)).await {
+                let _ = client.write_all(&answer).await;
+            }
         }
         Fault::Error500 => {
             let _ = client

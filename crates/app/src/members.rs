@@ -90,7 +90,7 @@ impl App {
                 row: MemberRow::new(&member, lang),
                 form: MemberForm {
                     id: Some(id.to_string()),
-                    unit_id: member.branch_id.to_string(),
+                    unit_id: member.unit_id.to_string(),
                     full_name: input.full_name,
                     gender: input.gender,
                     birth: member.birth.map(|d| d.to_string()),

@@ -178,8 +178,8 @@ impl MemberRow {
         MemberRow {
             id: m.id.to_string(),
             full_name: m.full_name.clone(),
-            unit_id: m.branch_id.to_string(),
-            unit_name: m.branch_name.clone(),
+            unit_id: m.unit_id.to_string(),
+            unit_name: m.unit_name.clone(),
             gender: m.gender.map(|g| g.label_vi().to_owned()),
             birth: m.birth.map(|d| d.to_string()),
             phone: m.phone.clone(),

@@ -67,7 +67,7 @@ fn bare_insert(dir: &Path, n: usize) -> Result<(f64, u64)> {
     let tx = conn.transaction()?;
     {
         let mut stmt = tx.prepare(
-            "INSERT INTO members (id, branch_id, full_name, gender, birth, phone, status, search_text, sort_key, created_version)
+            "INSERT INTO members (id, unit_id, full_name, gender, birth, phone, status, search_text, sort_key, created_version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active', ?7, ?8, ?9)",
         )?;
         let branch = commune.to_string();

@@ -50,7 +50,7 @@ fn print_page(ctx: &Ctx, page: &MemberPage) -> Result<(), StoreError> {
             m.gender.map(|g| g.label_vi()).unwrap_or(""),
             m.birth.map(|b| b.to_string()).unwrap_or_default(),
             m.card_number.as_deref().unwrap_or(""),
-            m.branch_name,
+            m.unit_name,
             if m.status == MemberStatus::Active {
                 ""
             } else {
@@ -103,7 +103,7 @@ fn show(ctx: &Ctx, store: &Store, m: &Member) -> Result<(), StoreError> {
     line("Ngày sinh", m.birth.map(|d| d.to_string()));
     line("Số điện thoại", m.phone.clone());
     line("Địa chỉ", m.address.clone());
-    line("Chi hội", Some(m.branch_name.clone()));
+    line("Chi hội", Some(m.unit_name.clone()));
     line("Ngày vào hội", m.join_date.map(|d| d.to_string()));
     line("Số thẻ hội viên", m.card_number.clone());
     line("Số CCCD", m.citizen_id_masked.clone());
@@ -144,7 +144,7 @@ pub fn run(ctx: &Ctx, c: MembersCommand) -> Result<(), StoreError> {
                 &m,
                 &format!(
                     "Đã thêm hội viên {} vào {} (id {}).",
-                    m.full_name, m.branch_name, m.id
+                    m.full_name, m.unit_name, m.id
                 ),
             )
         }

@@ -9,9 +9,9 @@ use ed25519_dalek::VerifyingKey;
 use jiff::Timestamp;
 use uuid::Uuid;
 
-use khuyenhoc_sync_protocol::{BatchError, Op, SignedBatch};
+use khuyenhoc_sync_protocol::{BatchError, Op, SignedBatch, format_readable, upcast};
 
-use crate::storage::{PushAnswer, ServerStorage, StorageError, format_accepted};
+use crate::storage::{PushAnswer, ServerStorage, StorageError};
 
 /// Most ops in one batch (a laptop offline for weeks; the body limit caps the bytes too).
 pub const BATCH_MAX_OPS: usize = 100_000;
@@ -31,19 +31,19 @@ pub enum BatchRefusal {
     Storage(#[from] StorageError),
 }
 
-/// The checks every list of a device's ops passes before it is applied: formats this server
-/// reads, and device sequences strictly increasing.
-pub fn check_ops(ops: &[Op], max: usize) -> Result<(), BatchRefusal> {
+/// The checks every list of a device's ops passes before it is applied (formats this server
+/// reads, device sequences strictly increasing), and the ops upcast to the current format.
+pub fn admit_ops(ops: Vec<Op>, max: usize) -> Result<Vec<Op>, BatchRefusal> {
     if ops.len() > max {
         return Err(BatchRefusal::Invalid("ops"));
     }
-    if ops.iter().any(|op| !format_accepted(op.op_format)) {
+    if ops.iter().any(|op| !format_readable(op.op_format)) {
         return Err(BatchRefusal::Format);
     }
     if ops.windows(2).any(|w| w[0].device_seq >= w[1].device_seq) {
         return Err(BatchRefusal::Invalid("ops"));
     }
-    Ok(())
+    Ok(ops.into_iter().map(upcast).collect())
 }
 
 /// Opens `batch` with its device's key and applies its ops as that device's push.
@@ -58,10 +58,10 @@ pub async fn apply_batch(
         .ok_or(BatchRefusal::UnknownDevice)?;
     let key = VerifyingKey::from_bytes(&key).map_err(|_| BatchRefusal::UnknownDevice)?;
     let body = batch.open(&key)?;
-    if !format_accepted(body.op_format) {
+    if !format_readable(body.op_format) {
         return Err(BatchRefusal::Format);
     }
-    check_ops(&body.ops, BATCH_MAX_OPS)?;
-    tracing::info!(device = %device_id, ops = body.ops.len(), "applying a signed batch");
-    Ok(storage.push(device, body.ops, Timestamp::now()).await?)
+    let ops = admit_ops(body.ops, BATCH_MAX_OPS)?;
+    tracing::info!(device = %device_id, ops = ops.len(), "applying a signed batch");
+    Ok(storage.push(device, ops, Timestamp::now()).await?)
 }

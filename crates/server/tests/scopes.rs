@@ -82,7 +82,7 @@ fn member(d: &mut HttpDevice, row: &str, branch: &str, name: &str) -> khuyenhoc_
         "member",
         row,
         "member.add",
-        &[("branch_id", json!(branch)), ("full_name", json!(name))],
+        &[("unit_id", json!(branch)), ("full_name", json!(name))],
     )
 }
 
@@ -279,7 +279,7 @@ async fn a_moved_branch_takes_its_members_along(db: TestDatabase) {
         field(&came, &m1, "full_name"),
         Some(&json!("Nguyễn Văn An"))
     );
-    assert_eq!(field(&came, &m1, "branch_id"), Some(&json!(branch_a)));
+    assert_eq!(field(&came, &m1, "unit_id"), Some(&json!(branch_a)));
     assert_eq!(
         field(&came, &branch_a, "name"),
         Some(&json!("Chi hội thôn 3"))
@@ -311,8 +311,8 @@ async fn a_moved_branch_takes_its_members_along(db: TestDatabase) {
 
     // Tân Lập sends An back to Tân Hòa's thôn 1: Tân Hòa gets An whole, with Tân Lập's edit,
     // and the dues and history with it; Tân Lập is told they left.
-    let base = seen(&came, &m1, "branch_id");
-    let back = b.edit("member", &m1, &[("branch_id", json!(staying))], &base);
+    let base = seen(&came, &m1, "unit_id");
+    let back = b.edit("member", &m1, &[("unit_id", json!(staying))], &base);
     applied(&s.push(&b, vec![back]).await);
     let (returned, _) = s.pull_all(&a, a_cursor, 100).await;
     let (all, exits) = ids(&returned);
@@ -327,7 +327,7 @@ async fn a_moved_branch_takes_its_members_along(db: TestDatabase) {
         field(&returned, &m1, "full_name"),
         Some(&json!("Nguyễn Văn An"))
     );
-    assert_eq!(field(&returned, &m1, "branch_id"), Some(&json!(staying)));
+    assert_eq!(field(&returned, &m1, "unit_id"), Some(&json!(staying)));
     // Tân Lập pulls its own phone edit, then the three exits.
     let (gone, _) = s.pull_all(&b, b_cursor, 100).await;
     let (all, mut exits) = ids(&gone);

@@ -54,7 +54,7 @@ impl Store {
     pub fn likely_duplicates(&self, limit: usize) -> Result<Vec<DuplicateGroup>> {
         self.require(Permission::ReadMembers)?;
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN org_units u ON u.id = m.branch_id
+            "SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN org_units u ON u.id = m.unit_id
              WHERE m.deleted = 0 AND m.merged_into IS NULL ORDER BY m.created_version"
         ))?;
         let members: Vec<Member> = stmt

@@ -42,13 +42,13 @@ impl Store {
         self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         let mut sql = String::from(
             "SELECT m.full_name, m.gender, m.birth, m.phone, m.address, coalesce(u.name, ''), m.join_date, m.card_number, m.status, m.note, m.citizen_id
-             FROM members m LEFT JOIN org_units u ON u.id = m.branch_id WHERE m.deleted = 0 AND m.merged_into IS NULL",
+             FROM members m LEFT JOIN org_units u ON u.id = m.unit_id WHERE m.deleted = 0 AND m.merged_into IS NULL",
         );
         let mut args: Vec<String> = Vec::new();
         if let Some(unit) = &opts.unit {
             let ids = subtree_ids(&self.conn, unit)?;
             sql.push_str(&format!(
-                " AND m.branch_id IN ({})",
+                " AND m.unit_id IN ({})",
                 vec!["?"; ids.len()].join(",")
             ));
             args.extend(ids.iter().map(Uuid::to_string));

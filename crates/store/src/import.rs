@@ -40,7 +40,7 @@ pub struct ImportColumn {
 pub struct ImportRow {
     pub row_number: usize,
     pub id: Uuid,
-    pub(crate) branch_id: Uuid,
+    pub(crate) unit_id: Uuid,
     pub full_name: String,
     pub birth: Option<String>,
     pub card_number: Option<String>,
@@ -57,8 +57,8 @@ pub struct ImportRow {
 
 impl ImportRow {
     /// The unit the member goes to (fixed at preview: the op was encoded with it).
-    pub fn branch_id(&self) -> Uuid {
-        self.branch_id
+    pub fn unit_id(&self) -> Uuid {
+        self.unit_id
     }
 }
 
@@ -347,7 +347,7 @@ impl Store {
         let mut deleted_ids: HashSet<Uuid> = HashSet::new();
         {
             let unit_ids: HashSet<String> = units.iter().map(|u| u.id.to_string()).collect();
-            let mut stmt = self.conn.prepare("SELECT id, branch_id, full_name, birth, card_number, deleted, merged_into FROM members")?;
+            let mut stmt = self.conn.prepare("SELECT id, unit_id, full_name, birth, card_number, deleted, merged_into FROM members")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let id: String = r.get(0)?;
@@ -466,7 +466,7 @@ impl Store {
             rows.push(ImportRow {
                 row_number: n,
                 id: row.id,
-                branch_id: row.branch,
+                unit_id: row.branch,
                 full_name: row.fields.full_name.clone(),
                 birth: row.fields.birth.map(|d| d.to_string()),
                 card_number: row.fields.card_number.clone(),
@@ -542,7 +542,7 @@ impl Store {
             .collect();
         let mut cards: HashSet<String> = HashSet::new();
         {
-            let mut stmt = w.tx.prepare("SELECT branch_id, card_number FROM members WHERE card_number IS NOT NULL AND deleted = 0 AND merged_into IS NULL")?;
+            let mut stmt = w.tx.prepare("SELECT unit_id, card_number FROM members WHERE card_number IS NOT NULL AND deleted = 0 AND merged_into IS NULL")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 if scope_units.contains(&r.get::<_, String>(0)?) {
@@ -578,7 +578,7 @@ impl Store {
                 if insert_member(
                     &mut w,
                     &row.id,
-                    &row.branch_id,
+                    &row.unit_id,
                     &row.fields,
                     &row.derived,
                     row.status,

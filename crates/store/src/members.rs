@@ -26,8 +26,8 @@ use crate::write::{
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Member {
     pub id: Uuid,
-    pub branch_id: Uuid,
-    pub branch_name: String,
+    pub unit_id: Uuid,
+    pub unit_name: String,
     pub full_name: String,
     pub gender: Option<Gender>,
     pub birth: Option<PartialDate>,
@@ -57,7 +57,7 @@ pub struct Dues {
     pub paid_on: Option<String>,
 }
 
-pub(crate) const MEMBER_COLUMNS: &str = "m.id, m.branch_id, coalesce(u.name, ''), m.full_name, m.gender, m.birth, m.phone, m.address, m.join_date, m.card_number, m.citizen_id, m.note, m.status, m.status_date";
+pub(crate) const MEMBER_COLUMNS: &str = "m.id, m.unit_id, coalesce(u.name, ''), m.full_name, m.gender, m.birth, m.phone, m.address, m.join_date, m.card_number, m.citizen_id, m.note, m.status, m.status_date";
 
 pub(crate) fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     let id: String = r.get(0)?;
@@ -69,8 +69,8 @@ pub(crate) fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
     let status: String = r.get(12)?;
     Ok(Member {
         id: Uuid::parse_str(&id).unwrap_or_default(),
-        branch_id: Uuid::parse_str(&branch).unwrap_or_default(),
-        branch_name: r.get(2)?,
+        unit_id: Uuid::parse_str(&branch).unwrap_or_default(),
+        unit_name: r.get(2)?,
         full_name: r.get(3)?,
         gender: gender.as_deref().and_then(Gender::from_code),
         birth: birth.as_deref().and_then(PartialDate::from_storage),
@@ -88,7 +88,7 @@ pub(crate) fn member_from_row(r: &Row<'_>) -> rusqlite::Result<Member> {
 /// The synced fields of a member, in a fixed order, as JSON values.
 pub(crate) fn member_values(branch: &Uuid, f: &MemberFields) -> Vec<(&'static str, Value)> {
     vec![
-        ("branch_id", Value::String(branch.to_string())),
+        ("unit_id", Value::String(branch.to_string())),
         ("full_name", Value::String(f.full_name.clone())),
         ("gender", opt(f.gender.map(Gender::code))),
         ("birth", opt(f.birth.map(|d| d.to_storage()))),
@@ -199,7 +199,7 @@ pub(crate) fn insert_member(
     let inserted = w
         .tx
         .prepare_cached(
-            "INSERT INTO members (id, branch_id, full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note, status, search_text, sort_key, created_version)
+            "INSERT INTO members (id, unit_id, full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note, status, search_text, sort_key, created_version)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO NOTHING",
         )?
         .execute(params![
@@ -270,7 +270,7 @@ pub(crate) fn card_holder(
 ) -> Result<Option<(Uuid, String)>> {
     let units = subtree_ids(conn, scope)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, full_name, branch_id FROM members
+        "SELECT id, full_name, unit_id FROM members
          WHERE card_number = ?1 COLLATE NOCASE AND deleted = 0 AND merged_into IS NULL AND id IS NOT ?2",
     )?;
     let rows: Vec<(String, String, String)> = stmt
@@ -296,7 +296,9 @@ pub(crate) fn card_taken_error(card: &str, holder: &str) -> StoreError {
 /// Moves the members attached directly to `from` to `to` (used by unit merges).
 pub(crate) fn move_direct_members(w: &mut WriteTx<'_>, from: &Uuid, to: &Uuid) -> Result<()> {
     let ids: Vec<(String, String, String)> = {
-        let mut stmt = w.tx.prepare("SELECT id, versions, created_version FROM members WHERE branch_id = ?1 AND deleted = 0")?;
+        let mut stmt = w.tx.prepare(
+            "SELECT id, versions, created_version FROM members WHERE unit_id = ?1 AND deleted = 0",
+        )?;
         stmt.query_map([from.to_string()], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?
@@ -304,12 +306,12 @@ pub(crate) fn move_direct_members(w: &mut WriteTx<'_>, from: &Uuid, to: &Uuid) -
     };
     for (id, versions, created) in ids {
         let stamp = w.stamp();
-        let old = [("branch_id", Value::String(from.to_string()))];
-        let new = [("branch_id", Value::String(to.to_string()))];
+        let old = [("unit_id", Value::String(from.to_string()))];
+        let new = [("unit_id", Value::String(to.to_string()))];
         let (changes, versions) =
             diff_fields(&old, &new, &parse_versions(&versions), &created, &stamp);
         w.tx.execute(
-            "UPDATE members SET branch_id = ?2, versions = ?3 WHERE id = ?1",
+            "UPDATE members SET unit_id = ?2, versions = ?3 WHERE id = ?1",
             params![id, to.to_string(), Value::Object(versions).to_string()],
         )?;
         w.record("member", &id, "member.move", &changes, &stamp)?;
@@ -361,7 +363,7 @@ impl Store {
         self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         self.conn
             .query_row(
-                &format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN org_units u ON u.id = m.branch_id WHERE m.id = ?1 AND m.deleted = 0"),
+                &format!("SELECT {MEMBER_COLUMNS} FROM members m LEFT JOIN org_units u ON u.id = m.unit_id WHERE m.id = ?1 AND m.deleted = 0"),
                 [id.to_string()],
                 member_from_row,
             )
@@ -379,7 +381,7 @@ impl Store {
             .map(Uuid::to_string)
             .collect();
         let mut stmt = self.conn.prepare(
-            "SELECT upper(card_number), id, full_name, branch_id FROM members
+            "SELECT upper(card_number), id, full_name, unit_id FROM members
              WHERE card_number IS NOT NULL AND deleted = 0 AND merged_into IS NULL ORDER BY upper(card_number), sort_key",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -446,7 +448,7 @@ impl Store {
         self.require(khuyenhoc_domain::Permission::ReadMembers)?;
         self.conn
             .query_row(
-                "SELECT branch_id, full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note FROM members WHERE id = ?1 AND deleted = 0",
+                "SELECT unit_id, full_name, gender, birth, phone, address, join_date, card_number, citizen_id, note FROM members WHERE id = ?1 AND deleted = 0",
                 [id.to_string()],
                 |r| {
                     let branch: String = r.get(0)?;
@@ -511,7 +513,7 @@ impl Store {
         );
         if !changes.is_empty() {
             w.tx.execute(
-                "UPDATE members SET branch_id = ?2, full_name = ?3, gender = ?4, birth = ?5, phone = ?6, address = ?7, join_date = ?8,
+                "UPDATE members SET unit_id = ?2, full_name = ?3, gender = ?4, birth = ?5, phone = ?6, address = ?7, join_date = ?8,
                         card_number = ?9, citizen_id = ?10, note = ?11, search_text = ?12, sort_key = ?13, versions = ?14 WHERE id = ?1",
                 params![
                     id.to_string(),

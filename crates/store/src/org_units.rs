@@ -582,7 +582,7 @@ impl Store {
         }
         let (kids, members): (i64, i64) = w.tx.query_row(
             "SELECT (SELECT count(*) FROM org_units WHERE parent_id = ?1 AND deleted = 0 AND valid_to IS NULL),
-                    (SELECT count(*) FROM members WHERE branch_id = ?1 AND deleted = 0 AND merged_into IS NULL AND status = 'active')",
+                    (SELECT count(*) FROM members WHERE unit_id = ?1 AND deleted = 0 AND merged_into IS NULL AND status = 'active')",
             [id.to_string()],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

@@ -31,7 +31,7 @@ const TABLES: &[EntityTable] = &[
         entity: "member",
         table: "members",
         fields: &[
-            "branch_id",
+            "unit_id",
             "full_name",
             "gender",
             "birth",

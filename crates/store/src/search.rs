@@ -125,7 +125,7 @@ fn filters(
     let mut args: Vec<SqlValue> = Vec::new();
     if let Some(unit) = &q.unit {
         let ids = subtree_ids(conn, unit)?;
-        sql.push_str(" AND m.branch_id IN (");
+        sql.push_str(" AND m.unit_id IN (");
         sql.push_str(&vec!["?"; ids.len()].join(","));
         sql.push(')');
         args.extend(ids.iter().map(|i| SqlValue::Text(i.to_string())));
@@ -207,7 +207,7 @@ impl Store {
                 }
             }
             let mut detail = self.conn.prepare_cached(&format!(
-                "SELECT {MEMBER_COLUMNS}, m.sort_key, m.rid FROM members m LEFT JOIN org_units u ON u.id = m.branch_id WHERE m.rid = ?1"
+                "SELECT {MEMBER_COLUMNS}, m.sort_key, m.rid FROM members m LEFT JOIN org_units u ON u.id = m.unit_id WHERE m.rid = ?1"
             ))?;
             for rid in hits {
                 rows.push(
@@ -217,7 +217,7 @@ impl Store {
             }
         } else {
             let sql = format!(
-                "SELECT {MEMBER_COLUMNS}, m.sort_key, m.rid FROM members m LEFT JOIN org_units u ON u.id = m.branch_id
+                "SELECT {MEMBER_COLUMNS}, m.sort_key, m.rid FROM members m LEFT JOIN org_units u ON u.id = m.unit_id
                  WHERE {where_sql} ORDER BY m.sort_key, m.rid LIMIT {}",
                 limit + 1
             );

@@ -74,7 +74,7 @@ fn likely_duplicates_are_found_and_merged_into_one_record() {
                 binh2,
                 &[
                     (
-                        "branch_id",
+                        "unit_id",
                         json!(f.branch_b.id.to_string()),
                         &stamp(9_000_000_000_000),
                     ),

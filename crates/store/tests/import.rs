@@ -279,7 +279,7 @@ fn a_real_commune_workbook_becomes_the_right_members() {
             (
                 r.row_number,
                 r.full_name.as_str(),
-                r.branch_id(),
+                r.unit_id(),
                 r.birth.as_deref(),
             )
         })
@@ -328,7 +328,7 @@ fn a_real_commune_workbook_becomes_the_right_members() {
             let m = store.get_member(&r.id).unwrap();
             (
                 m.full_name,
-                m.branch_id,
+                m.unit_id,
                 m.gender,
                 m.birth.map(|d| d.to_storage()),
                 m.phone,
@@ -758,7 +758,7 @@ fn an_import_records_one_create_op_per_new_member() {
         .unwrap();
     let value = |k: &str| an.fields.get(k).map(|f| f.value.clone());
     assert_eq!(value("full_name"), Some(json!("Nguyễn Văn An")));
-    assert_eq!(value("branch_id"), Some(json!(f.branch_a.id.to_string())));
+    assert_eq!(value("unit_id"), Some(json!(f.branch_a.id.to_string())));
     assert_eq!(value("phone"), Some(json!("0912345678")));
     assert_eq!(value("birth"), Some(json!("1955-03-15")));
     assert_eq!(value("gender"), Some(json!("male")));
@@ -881,7 +881,7 @@ fn legacy_encoded_files_arrive_as_unicode_and_are_searchable() {
         let got: Vec<(&str, Uuid)> = p
             .rows
             .iter()
-            .map(|r| (r.full_name.as_str(), r.branch_id()))
+            .map(|r| (r.full_name.as_str(), r.unit_id()))
             .collect();
         let (a, b) = (f.branch_a.id, f.branch_b.id);
         assert_eq!(

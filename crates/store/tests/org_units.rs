@@ -106,12 +106,9 @@ fn merging_communes_keeps_history_and_moves_everything() {
         store.get_unit(&other_branch.id).unwrap().parent_id,
         Some(f.commune.id)
     );
+    assert_eq!(store.get_member(&direct.id).unwrap().unit_id, f.commune.id);
     assert_eq!(
-        store.get_member(&direct.id).unwrap().branch_id,
-        f.commune.id
-    );
-    assert_eq!(
-        store.get_member(&in_branch.id).unwrap().branch_id,
+        store.get_member(&in_branch.id).unwrap().unit_id,
         other_branch.id
     );
     assert_eq!(store.member_counts(Some(&f.commune.id)).unwrap().total, 2);

@@ -209,7 +209,7 @@ fn remote_changes_apply_field_by_field_without_outbox_ops() {
                 "member",
                 far_future,
                 &[
-                    ("branch_id", json!(f.branch_b.id.to_string())),
+                    ("unit_id", json!(f.branch_b.id.to_string())),
                     ("full_name", json!("Đỗ Thị Hoa")),
                     ("status", json!("active")),
                 ],

@@ -349,6 +349,83 @@ fn ops_queued_under_schema_5_are_pushed_after_the_upgrade() {
     assert!(status.server_epoch.is_none());
 }
 
+#[test]
+fn the_upgrade_to_op_format_2_renames_a_members_unit_everywhere_the_laptop_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema8.db");
+    khuyenhoc_store::create_at_schema(&path, 8).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "INSERT INTO org_units (id, kind, name, created_version) VALUES ('u1', 'branch', 'Chi hội Thôn 1', 'v0');
+         INSERT INTO members (id, branch_id, full_name, search_text, sort_key, created_version, versions)
+         VALUES ('m1', 'u1', 'Lê Thị Hoa', 'le thi hoa', x'00', 'v1', '{\"branch_id\":\"v2\",\"phone\":\"v3\"}');
+         INSERT INTO sync_conflicts (op_id, entity, row_id, field, kept_value, kept_version, lost_value, lost_version, detected_ms)
+         VALUES ('o0', 'member', 'm1', 'branch_id', '\"u1\"', 'v2', '\"u0\"', 'v1', 0);",
+    )
+    .unwrap();
+    let queue = [
+        // A move queued offline, with the version of the unit it was based on.
+        (
+            1,
+            "member",
+            "{\"branch_id\":\"u1\",\"phone\":\"0912\"}",
+            Some("{\"branch_id\":\"v2\"}"),
+        ),
+        // Another kind whose field is called the same is not renamed.
+        (2, "org_unit_event", "{\"branch_id\":\"x\"}", None),
+        // A row whose fields cannot be read is left as it was, not holding the upgrade back.
+        (3, "member", "{not json", None),
+    ];
+    for (seq, entity, fields, bases) in queue {
+        c.execute(
+            "INSERT INTO outbox (device_id, device_seq, op_id, op_format, entity, row_id, intent, fields, bases, author, version)
+             VALUES ('d1', ?1, 'o' || ?1, 1, ?2, 'm1', 'member.update', ?3, ?4, 'lan', 'v' || ?1)",
+            rusqlite::params![seq, entity, fields, bases],
+        )
+        .unwrap();
+    }
+    drop(c);
+
+    let store = Store::open(&path, khuyenhoc_store::OpenOptions::default()).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        khuyenhoc_store::LATEST_SCHEMA
+    );
+    let row = |sql: &str| -> Vec<(i64, String, Option<String>)> {
+        let mut stmt = store.connection().prepare(sql).unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let outbox = row("SELECT op_format, fields, bases FROM outbox ORDER BY device_seq");
+    let parsed = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    assert_eq!(outbox[0].0, khuyenhoc_store::OP_FORMAT);
+    assert_eq!(
+        parsed(&outbox[0].1),
+        json!({"unit_id": "u1", "phone": "0912"})
+    );
+    assert_eq!(
+        parsed(outbox[0].2.as_deref().unwrap()),
+        json!({"unit_id": "v2"})
+    );
+    assert_eq!(parsed(&outbox[1].1), json!({"branch_id": "x"}));
+    assert_eq!((outbox[2].0, outbox[2].1.as_str()), (1, "{not json"));
+    let member = row("SELECT 0, unit_id, versions FROM members");
+    assert_eq!(member[0].1, "u1");
+    assert_eq!(
+        parsed(member[0].2.as_deref().unwrap()),
+        json!({"unit_id": "v2", "phone": "v3"})
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM sync_conflicts WHERE field = 'unit_id'"
+        ),
+        1
+    );
+}
+
 fn enrollment(server: &str) -> khuyenhoc_store::Enrollment {
     khuyenhoc_store::Enrollment {
         server_url: server.into(),

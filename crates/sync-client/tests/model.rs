@@ -17,8 +17,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use common::{World, world};
-use khuyenhoc_domain::MemberInput;
+use common::{World, person, world};
 use khuyenhoc_domain::org::OrgUnitInput;
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::{Backend, TestDatabase};
@@ -123,7 +122,7 @@ impl Laptop {
             for sql in [
                 "SELECT id, parent_id, kind, name, org_code, merged_into FROM org_units
                  WHERE deleted = 0",
-                "SELECT id, branch_id, full_name, phone, status, merged_into FROM members
+                "SELECT id, unit_id, full_name, phone, status, merged_into FROM members
                  WHERE deleted = 0",
             ] {
                 let mut stmt = s.connection().prepare(sql).unwrap();
@@ -199,13 +198,6 @@ fn name_of(n: usize) -> String {
     const FAMILY: [&str; 4] = ["Nguyễn", "Trần", "Lê", "Phạm"];
     const GIVEN: [&str; 5] = ["An", "Bình", "Cúc", "Dũng", "Hoa"];
     format!("{} Văn {}", FAMILY[n % 4], GIVEN[n / 4 % 5])
-}
-
-fn person(name: &str) -> MemberInput {
-    MemberInput {
-        full_name: name.into(),
-        ..Default::default()
-    }
 }
 
 /// One step; a store refusing it (a rule of the register) changes nothing and is not a failure.

@@ -9,46 +9,12 @@ mod common;
 
 use std::sync::Mutex;
 
-use common::{names, world};
-use khuyenhoc_domain::MemberInput;
-use khuyenhoc_domain::org::OrgUnitInput;
+use common::{names, register, world};
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_store::Store;
 use khuyenhoc_sync_client::{SyncError, sync_once};
 use khuyenhoc_sync_protocol::{OP_FORMAT, OpOutcome, PushRequest, RejectCode};
-
-fn person(name: &str) -> MemberInput {
-    MemberInput {
-        full_name: name.into(),
-        ..Default::default()
-    }
-}
-
-/// The commune's register on laptop `store`: the commune unit, a branch, members.
-fn register(store: &Mutex<Store>, members: &[&str]) -> (uuid::Uuid, Vec<uuid::Uuid>) {
-    let mut s = store.lock().unwrap();
-    let unit = |s: &mut Store, parent: Option<&uuid::Uuid>, name: &str, kind: &str| {
-        s.create_unit(
-            parent,
-            &OrgUnitInput {
-                name: name.into(),
-                kind: kind.into(),
-                org_code: None,
-                valid_from: None,
-            },
-        )
-        .unwrap()
-        .id
-    };
-    let commune = unit(&mut s, None, "Hội Khuyến học xã Tân Hòa", "commune");
-    let branch = unit(&mut s, Some(&commune), "Chi hội Thôn 1", "branch");
-    let ids = members
-        .iter()
-        .map(|n| s.add_member(&branch, &person(n)).unwrap().id)
-        .collect();
-    (branch, ids)
-}
 
 fn phone(store: &Mutex<Store>, id: &uuid::Uuid) -> Option<String> {
     store.lock().unwrap().get_member(id).unwrap().phone

@@ -97,7 +97,7 @@ mod tests {
             op_id: format!("op-{seq}"),
             device_id: device.into(),
             device_seq: seq,
-            op_format: 1,
+            op_format: crate::OP_FORMAT,
             entity: "member".into(),
             row_id: "m1".into(),
             intent: "member.update".into(),
@@ -117,7 +117,7 @@ mod tests {
         BatchBody {
             device_id: device.into(),
             created_ms: 1_700_000_000_000,
-            op_format: 1,
+            op_format: crate::OP_FORMAT,
             ops: vec![op(device, 1, "Đỗ Thị Hoa"), op(device, 2, "Đỗ Thị Huệ")],
         }
     }

@@ -1,7 +1,7 @@
 //! The kinds of rows that sync, known to client and server alike. History rows (status changes,
 //! unit events) are insert-only: once written they never change, on any device. Each kind says
 //! where its rows belong ([`ScopeRule`]): the server reads a row's scope from its own fields, so
-//! a member lies where its branch lies and follows it when the branch moves.
+//! a member lies where its unit lies and follows it when the unit moves.
 
 /// Where the rows of a kind belong, read from their fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,7 +9,7 @@ pub enum ScopeRule {
     /// Where the device that created the row belongs, for good (officers: the people who log
     /// in on the laptops of one commune).
     Creator,
-    /// Where the row named by `field` (a row of `entity`) lies: a member's branch, a due's
+    /// Where the row named by `field` (a row of `entity`) lies: a member's unit, a due's
     /// member.
     Follows {
         field: &'static str,
@@ -54,7 +54,7 @@ pub const ENTITIES: &[EntityKind] = &[
     EntityKind {
         name: "member",
         insert_only: false,
-        scope: follows("branch_id", "org_unit"),
+        scope: follows("unit_id", "org_unit"),
     },
     EntityKind {
         name: "org_unit",

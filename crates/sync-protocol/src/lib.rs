@@ -4,8 +4,8 @@
 //! client never merges by itself: it applies what the server decided (see `SYNC.md` in
 //! `../shared` and the sync issue).
 //!
-//! - [`op`]: an op (one change of one row, recorded offline in the outbox) and its format
-//!   versions;
+//! - [`op`]: an op (one change of one row, recorded offline in the outbox);
+//! - [`format`]: op formats, and upcasting ops of the previous one (and answers back to it);
 //! - [`entities`]: the kinds of rows that sync, which are insert-only, and where each belongs;
 //! - [`merge`]: field-level merge with base versions, a deterministic winner and conflicts kept
 //!   for a person to review;
@@ -16,6 +16,7 @@
 
 pub mod batch;
 pub mod entities;
+pub mod format;
 pub mod merge;
 pub mod messages;
 pub mod op;
@@ -23,6 +24,10 @@ pub mod plan;
 
 pub use batch::{BATCH_FORMAT, BatchBody, BatchError, SignedBatch};
 pub use entities::{ENTITIES, EntityKind, ORG_CODE_FIELD, PARENT_FIELD, ScopeRule, entity};
+pub use format::{
+    FieldRename, RENAMES, downcast_fields, downcast_pull_page, downcast_push_response,
+    field_name_for, format_readable, upcast, upcast_fields,
+};
 pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
 pub use messages::{
     CURSOR_PURGED, Change, EnrollRequest, EnrollResponse, ErrorBody, Landed, OpOutcome, OpResult,

@@ -123,7 +123,7 @@ mod tests {
             op_id: format!("op-{version}"),
             device_id: version.rsplit('-').next().unwrap().to_owned(),
             device_seq: 1,
-            op_format: 1,
+            op_format: crate::OP_FORMAT,
             entity: "member".into(),
             row_id: "m1".into(),
             intent: "member.update".into(),

@@ -6,11 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The op format this build writes and reads.
-pub const OP_FORMAT: i64 = 1;
-/// The previous format, still accepted (upcast) from clients that have not updated yet.
-/// Equal to [`OP_FORMAT`] until the format changes for the first time.
-pub const OP_FORMAT_PREVIOUS: i64 = 1;
+pub use crate::format::{OP_FORMAT, OP_FORMAT_PREVIOUS};
 
 /// One changed field: the new value, and the version of the field this device had seen when it
 /// made the change (`None`: it had seen none, e.g. a new row).

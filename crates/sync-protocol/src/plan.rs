@@ -44,7 +44,7 @@ mod tests {
             op_id: format!("op{seq}"),
             device_id: "d".into(),
             device_seq: seq,
-            op_format: 1,
+            op_format: crate::OP_FORMAT,
             entity: "member".into(),
             row_id: row.into(),
             intent: "member.update".into(),

@@ -131,7 +131,7 @@ impl Device {
             op_id: format!("{}-{}", self.id, self.seq),
             device_id: self.id.clone(),
             device_seq: self.seq,
-            op_format: 1,
+            op_format: khuyenhoc_sync_protocol::OP_FORMAT,
             entity: "member".into(),
             row_id: row.into(),
             intent: "member.update".into(),

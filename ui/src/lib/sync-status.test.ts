@@ -50,7 +50,7 @@ describe("syncLine", () => {
 describe("fieldLabel", () => {
   it("names member fields as the member form does", () => {
     expect(fieldLabel("member", "phone", "vi")).toBe("Điện thoại");
-    expect(fieldLabel("member", "branch_id", "en")).toBe("Branch / unit");
+    expect(fieldLabel("member", "unit_id", "en")).toBe("Branch / unit");
     expect(fieldLabel("org_unit", "name", "vi")).toBe("Tên đơn vị");
     expect(fieldLabel("unit_denominator", "population", "vi")).toBe("population");
   });

@@ -51,7 +51,7 @@ const MEMBER_FIELDS: Record<string, Key> = {
   address: "member.address",
   citizen_id: "member.citizenId",
   note: "member.note",
-  branch_id: "member.unit",
+  unit_id: "member.unit",
   join_date: "member.joined",
 };
 

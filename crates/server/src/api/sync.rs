@@ -7,13 +7,15 @@ use axum::Json;
 use axum::extract::State;
 use jiff::Timestamp;
 
-use khuyenhoc_sync_protocol::{PullPage, PullRequest, PushRequest, PushResponse, SignedBatch};
+use khuyenhoc_sync_protocol::{
+    PullPage, PullRequest, PushRequest, PushResponse, SignedBatch, downcast_pull_page,
+    downcast_push_response, format_readable,
+};
 
 use super::{ApiJson, AppState};
 use crate::auth::AuthDevice;
 use crate::error::{ApiError, ErrorBody};
-use crate::relay::{apply_batch, check_ops};
-use crate::storage::format_accepted;
+use crate::relay::{admit_ops, apply_batch};
 
 /// Most ops in one push.
 pub const PUSH_MAX_OPS: usize = 5_000;
@@ -24,8 +26,10 @@ fn now_ms() -> u64 {
     Timestamp::now().as_millisecond().max(0) as u64
 }
 
+/// A request of an op format this server no longer reads is told to update (`426`); the
+/// laptop keeps queueing until it does.
 fn check_format(format: i64) -> Result<(), ApiError> {
-    if format_accepted(format) {
+    if format_readable(format) {
         Ok(())
     } else {
         Err(ApiError::UpdateRequired)
@@ -59,17 +63,18 @@ pub async fn push(
     if req.device_id != me || req.ops.iter().any(|op| op.device_id != me) {
         return Err(ApiError::WrongDevice);
     }
-    check_ops(&req.ops, PUSH_MAX_OPS)?;
-    let answer = state
-        .storage
-        .push(device, req.ops, Timestamp::now())
-        .await?;
-    Ok(Json(PushResponse {
+    let entities: Vec<String> = req.ops.iter().map(|op| op.entity.clone()).collect();
+    let ops = admit_ops(req.ops, PUSH_MAX_OPS)?;
+    let answer = state.storage.push(device, ops, Timestamp::now()).await?;
+    let mut response = PushResponse {
         epoch: state.epoch.to_string(),
         server_time_ms: now_ms(),
         results: answer.results,
         high_water: answer.high_water,
-    }))
+    };
+    // A client of the previous format reads the fields by the names it knows.
+    downcast_push_response(req.op_format, &entities, &mut response);
+    Ok(Json(response))
 }
 
 /// Pull the changes after a cursor, in the device's org-unit subtree; the server records how far
@@ -102,13 +107,15 @@ pub async fn pull(
         .storage
         .pull(device, req.cursor, limit, Timestamp::now())
         .await?;
-    Ok(Json(PullPage {
+    let mut page = PullPage {
         epoch: state.epoch.to_string(),
         server_time_ms: now_ms(),
         changes: answer.changes,
         cursor: answer.cursor,
         more: answer.more,
-    }))
+    };
+    downcast_pull_page(req.op_format, &mut page);
+    Ok(Json(page))
 }
 
 /// Hand over another device's signed batch (carried on a USB stick): it is applied as that

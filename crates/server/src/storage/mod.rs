@@ -21,7 +21,6 @@ mod sqlite_sync;
 mod sync_rules;
 
 pub use purge::{DEFAULT_HORIZON_DAYS, PurgeReport};
-pub use sync_rules::format_accepted;
 
 use std::sync::Arc;
 

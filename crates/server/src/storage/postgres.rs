@@ -62,6 +62,11 @@ const STEPS: &[(i64, &str, &str)] = &[
         "row_scopes",
         include_str!("../../../../migrations/server-postgres/0005_row_scopes.sql"),
     ),
+    (
+        6,
+        "member_unit_field",
+        include_str!("../../../../migrations/server-postgres/0006_member_unit_field.sql"),
+    ),
 ];
 
 /// The newest server schema this build knows.

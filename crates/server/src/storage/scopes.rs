@@ -167,7 +167,7 @@ mod tests {
         let member = entity("member").unwrap();
         let unit = entity("org_unit").unwrap();
         let r = row(&[
-            ("branch_id", "b1"),
+            ("unit_id", "b1"),
             ("parent_id", "p"),
             ("org_code", " 26734 "),
         ]);
@@ -189,7 +189,7 @@ mod tests {
         let member = entity("member").unwrap();
         assert!(needs_placing(member, &op(&["phone"]), false));
         assert!(!needs_placing(member, &op(&["phone"]), true));
-        assert!(needs_placing(member, &op(&["phone", "branch_id"]), true));
+        assert!(needs_placing(member, &op(&["phone", "unit_id"]), true));
         assert!(may_lead("member") && may_lead("org_unit"));
         assert!(!may_lead("member_dues") && !may_lead("officer"));
     }
@@ -250,7 +250,7 @@ mod tests {
         };
         let mine = |u| u == device;
         let refused = place(
-            &op(&["branch_id"]),
+            &op(&["unit_id"]),
             s,
             None,
             Some(elsewhere),
@@ -270,7 +270,7 @@ mod tests {
             parent: None,
         };
         let moved = place(
-            &op(&["branch_id"]),
+            &op(&["unit_id"]),
             s,
             None,
             Some(elsewhere),

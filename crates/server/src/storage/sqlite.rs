@@ -46,6 +46,9 @@ const STEPS: &[M<'static>] = &[
     M::up(include_str!(
         "../../../../migrations/server-sqlite/0005_row_scopes.sql"
     )),
+    M::up(include_str!(
+        "../../../../migrations/server-sqlite/0006_member_unit_field.sql"
+    )),
 ];
 
 /// The newest server schema this build knows.

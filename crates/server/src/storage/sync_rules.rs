@@ -230,12 +230,6 @@ pub(super) fn page(changes: Vec<Change>, cursor: i64, head: i64, limit: u32) -> 
     }
 }
 
-/// Whether an op format is one this server reads.
-pub fn format_accepted(format: i64) -> bool {
-    format == khuyenhoc_sync_protocol::OP_FORMAT
-        || format == khuyenhoc_sync_protocol::OP_FORMAT_PREVIOUS
-}
-
 /// Most merges followed from one record to the record that finally holds it.
 pub(super) const MAX_REDIRECTS: usize = 8;
 

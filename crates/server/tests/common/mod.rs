@@ -102,6 +102,15 @@ impl TestServer {
     pub async fn stop(&mut self) {
         self.server.take().unwrap().shutdown().await.unwrap();
     }
+
+    /// Starts a stopped server again over the same database (its migrations run again), on a
+    /// new port.
+    pub async fn restart(&mut self) {
+        let config = ServerConfig::new("127.0.0.1:0".parse().unwrap(), self.db.db().clone());
+        let server = start(config).await.unwrap();
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+    }
 }
 
 pub fn public_key() -> String {
@@ -137,6 +146,8 @@ pub struct HttpDevice {
     pub id: Uuid,
     pub token: String,
     pub next_seq: i64,
+    /// The op format its requests and ops carry (a laptop not yet updated sends the previous).
+    pub format: i64,
 }
 
 impl TestServer {
@@ -156,6 +167,7 @@ impl TestServer {
             id,
             token: body["token"].as_str().unwrap().to_owned(),
             next_seq: 1,
+            format: OP_FORMAT,
         }
     }
 
@@ -166,7 +178,7 @@ impl TestServer {
             .post(self.url("/v1/push"))
             .bearer_auth(&d.token)
             .json(&PushRequest {
-                op_format: OP_FORMAT,
+                op_format: d.format,
                 device_id: d.id.to_string(),
                 ops,
             })
@@ -183,7 +195,7 @@ impl TestServer {
             .post(self.url("/v1/pull"))
             .bearer_auth(&d.token)
             .json(&PullRequest {
-                op_format: OP_FORMAT,
+                op_format: d.format,
                 cursor,
                 limit,
             })
@@ -231,7 +243,7 @@ impl HttpDevice {
             op_id: Uuid::now_v7().to_string(),
             device_id: self.id.to_string(),
             device_seq: seq,
-            op_format: OP_FORMAT,
+            op_format: self.format,
             entity: entity.into(),
             row_id: row.into(),
             intent: intent.into(),

@@ -6,6 +6,8 @@
 use std::sync::Mutex;
 
 use jiff::SignedDuration;
+use khuyenhoc_domain::MemberInput;
+use khuyenhoc_domain::org::OrgUnitInput;
 use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_server::{RunningServer, ServerConfig, start};
@@ -75,4 +77,36 @@ pub fn names(store: &Mutex<Store>) -> Vec<String> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
+}
+
+pub fn person(name: &str) -> MemberInput {
+    MemberInput {
+        full_name: name.into(),
+        ..Default::default()
+    }
+}
+
+/// The commune's register on laptop `store`: the commune unit, a branch, members.
+pub fn register(store: &Mutex<Store>, members: &[&str]) -> (uuid::Uuid, Vec<uuid::Uuid>) {
+    let mut s = store.lock().unwrap();
+    let unit = |s: &mut Store, parent: Option<&uuid::Uuid>, name: &str, kind: &str| {
+        s.create_unit(
+            parent,
+            &OrgUnitInput {
+                name: name.into(),
+                kind: kind.into(),
+                org_code: None,
+                valid_from: None,
+            },
+        )
+        .unwrap()
+        .id
+    };
+    let commune = unit(&mut s, None, "Hội Khuyến học xã Tân Hòa", "commune");
+    let branch = unit(&mut s, Some(&commune), "Chi hội Thôn 1", "branch");
+    let ids = members
+        .iter()
+        .map(|n| s.add_member(&branch, &person(n)).unwrap().id)
+        .collect();
+    (branch, ids)
 }
