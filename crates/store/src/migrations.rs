@@ -1,7 +1,9 @@
 //! The SQL migrations in `migrations/`, embedded in the binary. The schema number is SQLite's
 //! `user_version`; ops in the outbox carry their own format number (see [`crate::OP_FORMAT`]).
 //! A step that changes the op format upcasts the outbox in its own transaction (a hook run
-//! after its SQL), so ops queued before an upgrade are sent in the new format.
+//! after its SQL), so ops queued before an upgrade are sent in the new format. A step that
+//! rebuilds a table (SQLite cannot drop a constraint in place) runs with foreign keys off and
+//! checks them before it commits.
 
 use std::collections::BTreeMap;
 
@@ -28,11 +30,15 @@ fn steps() -> Vec<M<'static>> {
             include_str!("../../../migrations/0009_member_unit_field.sql"),
             upcast_outbox,
         ),
+        M::up(include_str!(
+            "../../../migrations/0010_unit_links_across_scopes.sql"
+        ))
+        .foreign_key_check(),
     ]
 }
 
 /// The newest schema this build knows.
-pub const LATEST_SCHEMA: i64 = 9;
+pub const LATEST_SCHEMA: i64 = 10;
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(steps())

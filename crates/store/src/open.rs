@@ -203,7 +203,12 @@ fn migrate(
     } else {
         None
     };
-    migrations().to_latest(conn)?;
+    // Foreign keys are off while the schema changes, as SQLite asks for a table rebuilt in
+    // place; a step that rebuilds one runs `PRAGMA foreign_key_check` before it commits.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = migrations().to_latest(conn);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated?;
     Ok(MigrationReport {
         from: version,
         to: LATEST_SCHEMA,

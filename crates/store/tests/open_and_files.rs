@@ -407,3 +407,52 @@ fn openers_racing_on_a_new_file_all_open_it() {
         }
     }
 }
+
+#[test]
+fn the_unit_table_rebuilt_at_schema_10_keeps_every_unit_member_and_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("schema9.db");
+    create_at_schema(&path, 9).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "INSERT INTO org_units (id, kind, name, org_code, created_version, versions) VALUES
+             ('0197a000-0000-7000-8000-0000000000c1', 'commune', 'Hội Khuyến học xã Tân Hòa', '26734', 'v0', '{}'),
+             ('0197a000-0000-7000-8000-0000000000b1', 'branch', 'Chi hội Thôn 1', NULL, 'v1', '{\"name\":\"v5\"}');
+         UPDATE org_units SET parent_id = '0197a000-0000-7000-8000-0000000000c1' WHERE id = '0197a000-0000-7000-8000-0000000000b1';
+         INSERT INTO members (id, unit_id, full_name, search_text, sort_key, created_version)
+         VALUES ('0197a000-0000-7000-8000-0000000000a1', '0197a000-0000-7000-8000-0000000000b1', 'Lê Thị Hoa', 'le thi hoa', x'00', 'v2');",
+    )
+    .unwrap();
+    drop(c);
+
+    let store = Store::open(&path, OpenOptions::default()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), LATEST_SCHEMA);
+    let units = store.list_units().unwrap();
+    let got: Vec<(&str, i64)> = units.iter().map(|u| (u.name.as_str(), u.depth)).collect();
+    assert_eq!(
+        got,
+        [("Hội Khuyến học xã Tân Hòa", 0), ("Chi hội Thôn 1", 1)]
+    );
+    let member = store
+        .find_member("0197a000-0000-7000-8000-0000000000a1")
+        .unwrap();
+    assert_eq!(member.unit_name, "Chi hội Thôn 1");
+    let indexes: i64 = store
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'org_units' AND name IN ('org_units_parent', 'org_units_code')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, 2);
+    let versions: String = store
+        .connection()
+        .query_row(
+            "SELECT versions FROM org_units WHERE id = '0197a000-0000-7000-8000-0000000000b1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(versions, "{\"name\":\"v5\"}");
+}

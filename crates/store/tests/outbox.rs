@@ -303,3 +303,64 @@ fn unknown_remote_fields_are_refused_and_change_nothing() {
         "the whole batch rolled back"
     );
 }
+
+#[test]
+fn a_unit_whose_parent_lies_outside_the_laptop_keeps_the_link_and_shows_as_a_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("thon1.db"), OpenOptions::default()).unwrap();
+    // A branch laptop pulls its branch; the commune above it is not sent to it.
+    let (thon1, commune) = (
+        "0197a000-0000-7000-8000-0000000000b1",
+        "0197a000-0000-7000-8000-0000000000c1",
+    );
+    let v = "999999999999999-0000000000-0197a000-0000-7000-8000-000000000001";
+    store
+        .apply_remote_ops(&[remote_op(
+            thon1,
+            "org_unit",
+            v,
+            &[
+                ("parent_id", json!(commune)),
+                ("kind", json!("branch")),
+                ("name", json!("Chi hội Thôn 1")),
+            ],
+        )])
+        .unwrap();
+    let units = store.list_units().unwrap();
+    assert_eq!(units.len(), 1);
+    assert_eq!(
+        (units[0].name.as_str(), units[0].depth),
+        ("Chi hội Thôn 1", 0)
+    );
+    assert_eq!(
+        units[0].parent_id.map(|p| p.to_string()).as_deref(),
+        Some(commune)
+    );
+
+    // Here a person still picks a parent among this laptop's units, and a member's unit must
+    // be one it holds.
+    let commune = uuid::Uuid::parse_str(commune).unwrap();
+    let err = store
+        .create_unit(
+            Some(&commune),
+            &khuyenhoc_domain::org::OrgUnitInput {
+                name: "Chi hội Thôn 9".into(),
+                kind: "branch".into(),
+                org_code: None,
+                valid_from: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "not_found", "{err:?}");
+    let thon1 = uuid::Uuid::parse_str(thon1).unwrap();
+    store.add_member(&thon1, &person("Lê Thị Cúc")).unwrap();
+    assert!(store.add_member(&commune, &person("Lê Văn Dũng")).is_err());
+    let dangling = store.connection().execute(
+        "INSERT INTO members (id, unit_id, full_name, search_text, sort_key, created_version) VALUES ('m9', 'nowhere', 'X', 'x', x'00', 'v')",
+        [],
+    );
+    assert!(
+        dangling.is_err(),
+        "foreign keys are on again after the migrations"
+    );
+}
