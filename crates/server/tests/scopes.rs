@@ -384,7 +384,69 @@ async fn an_edit_behind_a_refused_create_in_one_push_is_refused_too(db: TestData
     );
 }
 
+/// Two edits, in one push, of a member the province merged meanwhile into her record in another
+/// commune (she moved): the first lands on that record and is refused there (outside the
+/// laptop's commune), the second is refused behind it; both are told where they would have
+/// landed and the member's own fields as the server holds them, so the laptop puts them back.
+async fn edits_behind_a_refused_redirect_are_told_what_to_put_back(db: TestDatabase) {
+    let s = start_server(db).await;
+    let (mut p, mut a, mut b) = province(&s).await;
+    let (mai, mai_there) = (id(), id());
+    let (tan_hoa, mut ops) = commune(&mut a, "26734", "Hội Khuyến học xã Tân Hòa");
+    let thon1 = id();
+    ops.push(branch(&mut a, &thon1, &tan_hoa, "Chi hội thôn 1"));
+    ops.push(member(&mut a, &mai, &thon1, "Đỗ Thị Mai"));
+    applied(&s.push(&a, ops).await);
+    let (tan_lap, mut ops) = commune(&mut b, "26735", "Hội Khuyến học xã Tân Lập");
+    let thon2 = id();
+    ops.push(branch(&mut b, &thon2, &tan_lap, "Chi hội thôn 2"));
+    ops.push(member(&mut b, &mai_there, &thon2, "Đỗ Thị Mai"));
+    applied(&s.push(&b, ops).await);
+    let (saw, _) = s.pull_all(&p, 0, 100).await;
+    let base = seen(&saw, &mai, "full_name");
+    let merging = p.edit("member", &mai, &[("merged_into", json!(mai_there))], &base);
+    applied(&s.push(&p, vec![merging]).await);
+
+    let ops = vec![
+        a.op(
+            "member",
+            &mai,
+            "member.update",
+            &[("phone", json!("0912000009"))],
+        ),
+        a.op(
+            "member",
+            &mai,
+            "member.update",
+            &[("full_name", json!("Đỗ Thị Mại"))],
+        ),
+    ];
+    let answer = s.push(&a, ops).await;
+    for r in &answer.results {
+        assert!(
+            matches!(
+                r.outcome,
+                OpOutcome::Rejected {
+                    code: RejectCode::OutsideScope,
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        let landed = r.landed.as_ref().expect("where it would have landed");
+        assert_eq!(landed.row_id, mai_there);
+        assert!(
+            r.fields.is_empty(),
+            "that record is not this laptop's to see"
+        );
+    }
+    let own = &answer.results[1].landed.as_ref().unwrap().own_fields;
+    assert_eq!(own["full_name"].value, json!("Đỗ Thị Mai"));
+    assert_eq!(own["full_name"].version, base);
+}
+
 test_on_both_databases!(
+    edits_behind_a_refused_redirect_are_told_what_to_put_back,
     an_edit_behind_a_refused_create_in_one_push_is_refused_too,
     rows_lie_where_their_fields_say,
     a_moved_branch_takes_its_members_along,

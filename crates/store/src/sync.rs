@@ -12,7 +12,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use khuyenhoc_sync_protocol::{
-    FieldState, Op, OpOutcome, PullPage, PushResponse, RejectCode, RowKey, plan_push,
+    FieldState, NO_VERSION, Op, OpOutcome, PullPage, PushResponse, RejectCode, RowKey, ScopeRule,
+    plan_push,
 };
 
 use crate::error::{Result, StoreError};
@@ -154,6 +155,26 @@ fn hide_row(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Resul
     Ok(())
 }
 
+/// Whether the server's `fields` for a row of `entity` put it under a record (the one it
+/// follows) that this laptop does not hold: then the row lies outside this laptop's scope.
+fn outside_scope(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    fields: &BTreeMap<String, FieldState>,
+) -> Result<bool> {
+    let Some(ScopeRule::Follows {
+        field,
+        entity: leader,
+    }) = khuyenhoc_sync_protocol::entity(entity).map(|kind| kind.scope)
+    else {
+        return Ok(false);
+    };
+    match fields.get(field).and_then(|f| f.value.as_str()) {
+        Some(id) if !id.is_empty() => Ok(!row_exists(tx, leader, id)?),
+        _ => Ok(false),
+    }
+}
+
 /// Drops a row that left this laptop's scope (a member moved to another commune, a branch moved
 /// under another commune): hidden, with every field's version forgotten, so that if it comes
 /// back (moved back, or this laptop's unit now sees it) its whole state, sent again by the
@@ -244,18 +265,58 @@ fn restore_own(
 /// Shows again a row that had left this laptop's scope and is sent again (moved back): hidden
 /// by [`leave_scope`], its `deleted` flag has the empty version no device ever writes; a real
 /// deletion sent with the row has its own version and stays.
-fn return_to_scope(tx: &rusqlite::Transaction<'_>, entity: &str, row_id: &str) -> Result<()> {
-    if let Ok(table) = table_of(entity)
-        && !table.history
-    {
-        tx.prepare_cached(&format!(
+fn return_to_scope(
+    tx: &rusqlite::Transaction<'_>,
+    entity: &str,
+    row_id: &str,
+    report: &mut ApplyReport,
+) -> Result<()> {
+    let Ok(table) = table_of(entity) else {
+        return Ok(());
+    };
+    if table.history {
+        return Ok(());
+    }
+    let returned = tx
+        .prepare_cached(&format!(
             "UPDATE {} SET deleted = 0
              WHERE id = ?1 AND deleted = 1 AND json_extract(versions, '$.deleted') = ''",
             table.table
         ))?
         .execute([row_id])?;
+    if returned == 0 {
+        return Ok(());
     }
-    Ok(())
+    // The server sent the row's whole state: a field it did not send is not set there (an edit
+    // of this laptop's that the server refused while the row was elsewhere), so it is emptied
+    // here too, at a version below every real one.
+    let versions: String = tx.query_row(
+        &format!("SELECT versions FROM {} WHERE id = ?1", table.table),
+        [row_id],
+        |r| r.get(0),
+    )?;
+    let versions: serde_json::Map<String, Value> =
+        serde_json::from_str(&versions).unwrap_or_default();
+    let required: BTreeSet<String> = tx
+        .prepare_cached(&format!(
+            "SELECT name FROM pragma_table_info('{}') WHERE \"notnull\" = 1",
+            table.table
+        ))?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let null = Value::Null;
+    let unset: Vec<Incoming<'_>> = table
+        .fields
+        .iter()
+        .filter(|f| **f != "deleted" && !required.contains(**f))
+        .filter(|f| versions.get(**f).and_then(Value::as_str) == Some(""))
+        .map(|f| Incoming {
+            field: f,
+            value: &null,
+            version: NO_VERSION,
+        })
+        .collect();
+    apply_row(tx, table, row_id, &unset, "", Take::Force, report)
 }
 
 /// Keeps a field this version does not know (its newest version).
@@ -488,7 +549,9 @@ impl Store {
                 if let Some(landed) = &result.landed {
                     // The op landed on the record its own was merged into: that record takes
                     // the server's fields, and its own record goes back to the server's.
-                    if row_exists(&tx, &entity, &landed.row_id)? {
+                    if outside_scope(&tx, &entity, &result.fields)? {
+                        leave_scope(&tx, &entity, &landed.row_id)?;
+                    } else if row_exists(&tx, &entity, &landed.row_id)? {
                         take_states(
                             &tx,
                             &entity,
@@ -499,6 +562,10 @@ impl Store {
                             &mut report.fields,
                         )?;
                     }
+                    if outside_scope(&tx, &entity, &landed.own_fields)? {
+                        leave_scope(&tx, &entity, &row_id)?;
+                        continue;
+                    }
                     restore_own(
                         &tx,
                         (&entity, &row_id),
@@ -506,6 +573,13 @@ impl Store {
                         &landed.own_fields,
                         &mut report.fields,
                     )?;
+                    continue;
+                }
+                if outside_scope(&tx, &entity, &result.fields)? {
+                    // The server put the row under a record this laptop does not hold (a member
+                    // sent on to the successor of a unit merged into another commune): it left
+                    // this laptop's scope, as the exit the next pull brings says too.
+                    leave_scope(&tx, &entity, &row_id)?;
                     continue;
                 }
                 // The row is this laptop's own: its history rows already carry their author.
@@ -577,7 +651,7 @@ impl Store {
                     Take::Newer,
                     &mut report.fields,
                 )?;
-                return_to_scope(&tx, &change.entity, &change.row_id)?;
+                return_to_scope(&tx, &change.entity, &change.row_id, &mut report.fields)?;
                 report.changes += 1;
             }
             Ok(())

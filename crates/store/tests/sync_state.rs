@@ -501,3 +501,81 @@ fn a_row_that_leaves_the_laptops_scope_is_dropped_here() {
         "dropping it is not a change"
     );
 }
+
+#[test]
+fn a_row_that_comes_back_holds_what_the_server_holds_and_nothing_it_refused() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Đỗ Thị Hoa"))
+        .unwrap();
+    push_all(&mut store);
+    let created = created_version(&store, &m.id);
+    let id = m.id.to_string();
+    // A phone set here while the member was being moved to another commune: refused there.
+    edit(&mut store, &m.id, |p| p.phone = Some("0912345678".into()));
+    let op = store.next_push(1).unwrap().remove(0);
+    let mut refused = refusal(&op, RejectCode::OutsideScope, "Thuộc đơn vị khác.", "", "");
+    refused.results[0].fields.clear();
+    store.apply_push_response(&refused).unwrap();
+    let mut exit = member_change(12, &id, &[]);
+    exit.scope_exit = true;
+    store.apply_pull_page(&page(12, vec![exit])).unwrap();
+    // Moved back: the server sends all it holds, and it never held the phone.
+    let back = member_change(
+        13,
+        &id,
+        &[
+            (
+                "unit_id",
+                json!(f.branch_b.id.to_string()),
+                &stamp(2_000_000_000_000),
+            ),
+            ("full_name", json!("Đỗ Thị Hoa"), &created),
+            ("status", json!("active"), &created),
+        ],
+    );
+    store.apply_pull_page(&page(13, vec![back])).unwrap();
+    let got = store.get_member(&m.id).unwrap();
+    assert_eq!((got.unit_id, got.phone), (f.branch_b.id, None));
+    let found = store
+        .list_members(&khuyenhoc_store::MemberQuery {
+            text: Some("0912345678".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(found.members.is_empty(), "the search follows");
+    // A value written later anywhere is taken over the emptied one.
+    let later = member_change(14, &id, &[("phone", json!("0987654321"), &stamp(1))]);
+    store.apply_pull_page(&page(14, vec![later])).unwrap();
+    assert_eq!(field(&store, &id, "phone").as_deref(), Some("0987654321"));
+}
+
+#[test]
+fn an_answer_that_puts_a_member_under_a_unit_not_held_here_drops_the_member() {
+    let f = fixture();
+    let mut store = f.store;
+    let m = store
+        .add_member(&f.branch_a.id, &person("Đỗ Thị Hoa"))
+        .unwrap();
+    push_all(&mut store);
+    // Moved to a branch that was merged meanwhile into a branch of another commune: the server
+    // puts the member there, which this laptop does not hold.
+    let input = store.member_input(&m.id).unwrap().1;
+    store
+        .update_member(&m.id, &input, Some(&f.branch_b.id))
+        .unwrap();
+    let op = store.next_push(1).unwrap().remove(0);
+    let mut result = applied(&op);
+    result.fields.insert(
+        "unit_id".into(),
+        state(
+            json!("0195f0a0-0000-7000-8000-0000000000ee"),
+            &khuyenhoc_sync_protocol::version_after(&op.version),
+        ),
+    );
+    store.apply_push_response(&answer(vec![result])).unwrap();
+    assert!(store.get_member(&m.id).is_err(), "no longer kept here");
+    let status = store.sync_status().unwrap();
+    assert_eq!((status.pending, status.parked), (0, 0));
+}

@@ -6,47 +6,11 @@
 
 mod common;
 
-use std::sync::Mutex;
-
-use common::{names, person, world};
-use khuyenhoc_domain::org::OrgUnitInput;
+use common::{add, names, unit, world};
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
-use khuyenhoc_store::Store;
 use khuyenhoc_sync_client::sync_once;
 use uuid::Uuid;
-
-fn unit(
-    store: &Mutex<Store>,
-    parent: Option<&Uuid>,
-    name: &str,
-    kind: &str,
-    code: Option<&str>,
-) -> Uuid {
-    store
-        .lock()
-        .unwrap()
-        .create_unit(
-            parent,
-            &OrgUnitInput {
-                name: name.into(),
-                kind: kind.into(),
-                org_code: code.map(str::to_owned),
-                valid_from: None,
-            },
-        )
-        .unwrap()
-        .id
-}
-
-fn add(store: &Mutex<Store>, branch: &Uuid, name: &str) -> Uuid {
-    store
-        .lock()
-        .unwrap()
-        .add_member(branch, &person(name))
-        .unwrap()
-        .id
-}
 
 async fn a_branch_laptop_keeps_only_its_branch(db: TestDatabase) {
     let w = world(db).await;

@@ -28,7 +28,9 @@ pub use format::{
     FieldRename, RENAMES, downcast_fields, downcast_pull_page, downcast_push_response,
     field_name_for, format_readable, upcast, upcast_fields,
 };
-pub use merge::{Conflict, FieldState, MergeOutcome, RowState, merge};
+pub use merge::{
+    Conflict, FieldState, MergeOutcome, NO_VERSION, RULE_DEVICE, RowState, merge, version_after,
+};
 pub use messages::{
     CURSOR_PURGED, Change, EnrollRequest, EnrollResponse, ErrorBody, Landed, OpOutcome, OpResult,
     PullPage, PullRequest, PushRequest, PushResponse, RejectCode, UnitRef,

@@ -112,6 +112,28 @@ pub fn merge(current: Option<&RowState>, op: &Op) -> MergeOutcome {
     }
 }
 
+/// The device part of a version the server writes by a rule rather than by an op's value (a
+/// record following its merged unit to the successor): no device's id, and below every real one.
+pub const RULE_DEVICE: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The version told for a field the server does not hold (a refused op's field put back
+/// empty): a stamp below every real one, so any value written later wins over it.
+pub const NO_VERSION: &str = "000000000000000-0000000000-00000000-0000-0000-0000-000000000000";
+
+/// A version just after `version` (`wall-counter-device`: the same wall time, the next counter,
+/// [`RULE_DEVICE`]): what a field written by a rule takes, so every device holding the field at
+/// `version` takes the new value, and a device's own later edit still wins over it.
+pub fn version_after(version: &str) -> String {
+    let mut parts = version.splitn(3, '-');
+    let wall = parts.next().and_then(|w| w.parse::<u64>().ok());
+    let counter = parts.next().and_then(|c| c.parse::<u64>().ok());
+    match (wall, counter) {
+        (Some(wall), Some(counter)) => format!("{wall:015}-{:010}-{RULE_DEVICE}", counter + 1),
+        // Not a stamp this version writes: still something that sorts after it.
+        _ => format!("{version}~"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +246,20 @@ mod tests {
         );
         assert_eq!(out.row.fields["full_name"].value, json!("An"));
         assert_eq!(out.fields.keys().collect::<Vec<_>>(), ["phone"]);
+    }
+
+    #[test]
+    fn a_version_after_sorts_after_it_and_before_the_next_tick_of_any_device() {
+        let v = "000001700000000-0000000007-0197a000-0000-7000-8000-000000000001";
+        let after = version_after(v);
+        assert_eq!(
+            after,
+            "000001700000000-0000000008-00000000-0000-0000-0000-000000000000"
+        );
+        assert!(after.as_str() > v);
+        let next_tick = "000001700000000-0000000008-0197a000-0000-7000-8000-000000000001";
+        assert!(after.as_str() < next_tick);
+        assert!(version_after("v1").as_str() > "v1");
+        assert!(NO_VERSION < v && NO_VERSION.ends_with(RULE_DEVICE));
     }
 }

@@ -18,6 +18,7 @@ mod scopes;
 pub mod sqlite;
 mod sqlite_purge;
 mod sqlite_sync;
+mod successors;
 mod sync_rules;
 
 pub use purge::{DEFAULT_HORIZON_DAYS, PurgeReport};

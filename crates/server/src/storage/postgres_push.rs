@@ -18,8 +18,13 @@ use khuyenhoc_sync_protocol::{FieldState, Op, OpResult, RowState, entity};
 
 use super::postgres_sync::{SUBTREE, Tx, stmt};
 use super::scopes::{self, Placement};
+use super::successors;
+
+mod moves;
+
 use super::sync_rules as rules;
 use super::{AuthenticatedDevice, StorageResult};
+use moves::{closes_a_loop, follow_successor, take_followers, take_heirs};
 
 /// A row the batch touches, as it stands after the ops decided so far.
 struct Row {
@@ -210,6 +215,18 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
                 rows.get(&(op.entity.clone(), op.row_id.clone()))
                     .map(|r| &r.state),
             ];
+            // The unit an op merges its unit into (a merge must not close a loop).
+            if let Some(survivor) = op
+                .fields
+                .get("merged_into")
+                .and_then(|f| f.value.as_str())
+                .filter(|_| op.entity == "org_unit")
+            {
+                let key = ("org_unit".to_owned(), survivor.to_owned());
+                if !rows.contains_key(&key) {
+                    leaders.push(key);
+                }
+            }
             for state in states.into_iter().flatten() {
                 if let Some((entity, id)) = scopes::sources(kind, state).parent {
                     let key = (entity.to_owned(), id.to_owned());
@@ -224,6 +241,29 @@ async fn read(tx: &Tx<'_>, device: &AuthenticatedDevice, ops: &[Op]) -> StorageR
         leaders.sort();
         leaders.dedup();
         for (key, row) in to_rows(load_rows(tx, &leaders).await?)? {
+            rows.entry(key).or_insert(row);
+        }
+    }
+    // The units those were merged into, a few merges deep: a record put in a unit merged away
+    // goes to its successor.
+    for _ in 0..rules::MAX_REDIRECTS {
+        let mut survivors: Vec<(String, String)> = rows
+            .iter()
+            .filter(|((entity, _), _)| entity == "org_unit")
+            .filter_map(|(_, row)| successors::merged_into(&row.state))
+            .map(|survivor| ("org_unit".to_owned(), survivor))
+            .filter(|key| !rows.contains_key(key))
+            .collect();
+        if survivors.is_empty() {
+            break;
+        }
+        survivors.sort();
+        survivors.dedup();
+        let loaded = to_rows(load_rows(tx, &survivors).await?)?;
+        if loaded.is_empty() {
+            break;
+        }
+        for (key, row) in loaded {
             rows.entry(key).or_insert(row);
         }
     }
@@ -306,6 +346,17 @@ struct Writes {
     /// Rows created or moved whose followers go where they are at the end of the batch: the
     /// row's key, the op id and author.
     leaders: Vec<((String, String), String, String)>,
+    /// Units merged away by the batch, whose members and open sub-units go to the survivor.
+    heirs: Vec<Heirs>,
+}
+
+/// A unit an op of the batch merged away ([`successors::merged_away`]).
+struct Heirs {
+    unit: String,
+    survivor: String,
+    op_id: String,
+    author: String,
+    version: String,
 }
 
 impl Writes {
@@ -388,7 +439,15 @@ fn decide(
     }
 
     if let Some(refused) = rules::refused_behind(op, &known.refused) {
-        return Ok(record(op, &target.row_id, refused, known, writes));
+        // Told with what the laptop puts back (see the SQLite module's `refused_behind`).
+        let visible = known
+            .rows
+            .get(&key)
+            .filter(|row| known.subtree.contains(&row.scope))
+            .map(|row| &row.state);
+        let result = rules::with_fields_back(refused, &target, visible);
+        let result = rules::landed(result, op, own.as_ref(), &target.row_id);
+        return Ok(record(op, &target.row_id, result, known, writes));
     }
     let original = op;
     let op = target.as_ref();
@@ -407,50 +466,75 @@ fn decide(
             match rules::decide(kind, op, existing) {
                 Err(refused) => refused,
                 Ok(merged) if merged.unchanged => rules::merged_result(op, merged),
-                Ok(merged) => match place(device, known, (kind, op), &key, &merged.row) {
-                    Err(refused) => refused,
-                    Ok(placement) => {
-                        let was = known.rows.get(&key).map(|r| r.scope);
-                        let moved_from = was.filter(|from| *from != placement.scope);
-                        let names = (op.entity.as_str(), op.row_id.as_str());
-                        let by = (op.op_id.as_str(), op.author.as_str());
-                        match moved_from {
-                            Some(from) => {
-                                writes.moved(names, (from, placement.scope), &merged.row, by)
-                            }
-                            None => writes.changes.push((
-                                op.entity.clone(),
-                                op.row_id.clone(),
-                                placement.scope,
-                                to_json(&merged.fields),
-                                op.op_id.clone(),
-                                op.author.clone(),
-                                None,
-                            )),
-                        }
-                        if (was.is_none() || moved_from.is_some()) && scopes::may_lead(&op.entity) {
-                            writes
-                                .leaders
-                                .push((key.clone(), op.op_id.clone(), op.author.clone()));
-                        }
-                        known.rows.insert(
-                            key,
-                            Row {
-                                state: merged.row.clone(),
-                                scope: placement.scope,
-                                parent: placement.parent,
-                                dirty: true,
-                            },
-                        );
-                        rules::merged_result(op, merged)
+                Ok(merged) if closes_a_loop(known, op, &merged) => {
+                    let current = existing.map(|(row, _)| row.clone()).unwrap_or_default();
+                    successors::merge_loop_refused(op, &current)
+                }
+                Ok(mut merged) => {
+                    follow_successor(known, op, &mut merged);
+                    match place(device, known, (kind, op), &key, &merged.row) {
+                        Err(refused) => refused,
+                        Ok(placement) => write_merged(op, (key, placement), merged, known, writes),
                     }
-                },
+                }
             }
         }
     };
     let result = rules::landed(result, original, own.as_ref(), &op.row_id);
     rules::note_refusal(original, &result, &mut known.refused);
     Ok(record(original, &op.row_id, result, known, writes))
+}
+
+/// Keeps the merge of a new op (its row as merged, placed at `placement`) in what the batch
+/// knows and writes: the change (or the move), the row as a leader of its followers when it was
+/// created or moved, and the unit it merged away for its heirs.
+fn write_merged(
+    op: &Op,
+    (key, placement): ((String, String), Placement),
+    merged: khuyenhoc_sync_protocol::MergeOutcome,
+    known: &mut Known,
+    writes: &mut Writes,
+) -> OpResult {
+    let was = known.rows.get(&key).map(|r| r.scope);
+    let moved_from = was.filter(|from| *from != placement.scope);
+    let names = (op.entity.as_str(), op.row_id.as_str());
+    let by = (op.op_id.as_str(), op.author.as_str());
+    match moved_from {
+        Some(from) => writes.moved(names, (from, placement.scope), &merged.row, by),
+        None => writes.changes.push((
+            op.entity.clone(),
+            op.row_id.clone(),
+            placement.scope,
+            to_json(&merged.fields),
+            op.op_id.clone(),
+            op.author.clone(),
+            None,
+        )),
+    }
+    if (was.is_none() || moved_from.is_some()) && scopes::may_lead(&op.entity) {
+        writes
+            .leaders
+            .push((key.clone(), op.op_id.clone(), op.author.clone()));
+    }
+    known.rows.insert(
+        key,
+        Row {
+            state: merged.row.clone(),
+            scope: placement.scope,
+            parent: placement.parent,
+            dirty: true,
+        },
+    );
+    if let Some(survivor) = successors::merged_away(op, &merged) {
+        writes.heirs.push(Heirs {
+            unit: op.row_id.clone(),
+            survivor,
+            op_id: op.op_id.clone(),
+            author: op.author.clone(),
+            version: op.version.clone(),
+        });
+    }
+    rules::merged_result(op, merged)
 }
 
 /// Where `op` lands ([`rules::redirect_target`]): its own row, or the record that row was merged
@@ -550,67 +634,6 @@ fn place(
         device.unit.id,
         |unit| known.subtree.contains(&unit),
     )
-}
-
-/// Moves the rows that follow the batch's created or moved rows (and those that follow them)
-/// to where their leaders lie at the end of the batch (a branch moved twice in one push takes
-/// its members to where it ended), each logged as a move; after the batch is decided, reading
-/// the followers the batch did not touch.
-async fn take_followers(tx: &Tx<'_>, known: &mut Known, writes: &mut Writes) -> StorageResult<()> {
-    let mut leaders = std::mem::take(&mut writes.leaders);
-    while !leaders.is_empty() {
-        // One turn per leader, by the last op that moved it.
-        let mut by_key: HashMap<(String, String), (String, String)> = HashMap::new();
-        for (key, op_id, author) in leaders {
-            by_key.insert(key, (op_id, author));
-        }
-        let ids: Vec<&str> = by_key.keys().map(|k| k.1.as_str()).collect();
-        let stored = query(
-            tx,
-            "SELECT entity, row_id, state, scope_unit, scope_parent FROM sync_rows
-             WHERE scope_parent = ANY($1)",
-            &[&ids],
-        )
-        .await?;
-        for (key, row) in to_rows(stored)? {
-            known.rows.entry(key).or_insert(row);
-        }
-        let mut followers: HashMap<&str, Vec<(String, String)>> = HashMap::new();
-        for (key, row) in &known.rows {
-            if let Some(parent) = &row.parent {
-                followers
-                    .entry(parent.as_str())
-                    .or_default()
-                    .push(key.clone());
-            }
-        }
-        let mut moves = Vec::new();
-        for (leader, (op_id, author)) in &by_key {
-            let scope = known.rows[leader].scope;
-            for key in followers.get(leader.1.as_str()).into_iter().flatten() {
-                moves.push((key.clone(), scope, op_id.clone(), author.clone()));
-            }
-        }
-        leaders = Vec::new();
-        for (key, scope, op_id, author) in moves {
-            let row = known.rows.get_mut(&key).expect("a follower read above");
-            if row.scope == scope {
-                continue;
-            }
-            let from = std::mem::replace(&mut row.scope, scope);
-            row.dirty = true;
-            writes.moved(
-                (&key.0, &key.1),
-                (from, scope),
-                &row.state,
-                (&op_id, &author),
-            );
-            if scopes::may_lead(&key.0) {
-                leaders.push((key, op_id, author));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// A statement's parameters.
@@ -755,6 +778,9 @@ pub(super) async fn apply(
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         results.push(decide(device, op, &mut known, &mut writes)?);
+    }
+    if !writes.heirs.is_empty() {
+        take_heirs(tx, &mut known, &mut writes).await?;
     }
     if !writes.leaders.is_empty() {
         take_followers(tx, &mut known, &mut writes).await?;

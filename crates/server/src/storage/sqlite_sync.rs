@@ -24,6 +24,7 @@ use uuid::Uuid;
 use khuyenhoc_sync_protocol::{Change, EntityKind, FieldState, Op, OpResult, RowState};
 
 use super::scopes::{self, Placement};
+use super::successors;
 use super::sync_rules::{self as rules};
 use super::{AuthenticatedDevice, PullAnswer, PushAnswer, StorageError, StorageResult};
 
@@ -229,7 +230,7 @@ fn apply_op(
     }
 
     let result = match rules::refused_behind(op, refused) {
-        Some(refused) => refused,
+        Some(refused) => refused_behind(tx, subtree, op, refused)?,
         None => decide(tx, device, subtree, op)?,
     };
     rules::note_refusal(op, &result, refused);
@@ -268,6 +269,29 @@ fn apply_op(
         )?;
     }
     Ok(result)
+}
+
+/// The refusal of an op behind a refused one ([`rules::refused_behind`]), told with what the
+/// laptop puts back: the fields of the record it aimed at, when the device sees it, and its own
+/// record's when it was merged into another.
+fn refused_behind(
+    tx: &rusqlite::Transaction<'_>,
+    subtree: &Subtree,
+    op: &Op,
+    refused: OpResult,
+) -> StorageResult<OpResult> {
+    let (own, target, existing) = follow_redirects(tx, op)?;
+    let visible = existing
+        .as_ref()
+        .filter(|(_, placement)| subtree.contains(placement.scope))
+        .map(|(row, _)| row);
+    let result = rules::with_fields_back(refused, &target, visible);
+    Ok(rules::landed(
+        result,
+        op,
+        own.as_ref().map(|(row, _)| row),
+        &target.row_id,
+    ))
 }
 
 /// A retried op's answer; a refusal again holds its row's later ops in this push back too.
@@ -397,12 +421,23 @@ fn decide_on(
     let current = existing
         .as_ref()
         .map(|(row, placement)| (row, subtree.contains(placement.scope)));
-    let merged = match rules::decide(kind, op, current) {
+    let mut merged = match rules::decide(kind, op, current) {
         Ok(merged) => merged,
         Err(refused) => return Ok(refused),
     };
     if merged.unchanged {
         return Ok(rules::merged_result(op, merged));
+    }
+    if let Some(survivor) = successors::merged_away(op, &merged)
+        && successors::closes_a_loop(&op.row_id, &survivor, |id| unit_merged_into(tx, id))?
+    {
+        let current = current.map(|(row, _)| row.clone()).unwrap_or_default();
+        return Ok(successors::merge_loop_refused(op, &current));
+    }
+    if let Some(unit) = successors::linked_unit(op, &merged).map(str::to_owned)
+        && let Some(to) = successors::successor(&unit, |id| unit_merged_into(tx, id))?
+    {
+        successors::follow_successor(op, &mut merged, &to);
     }
     let was = existing.as_ref().map(|(_, placement)| placement);
     let placement = match place(tx, device, subtree, (kind, op), &merged.row, was)? {
@@ -448,7 +483,66 @@ fn decide_on(
     if (was.is_none() || moved_from.is_some()) && scopes::may_lead(&op.entity) {
         take_followers(tx, &op.row_id, placement.scope, op)?;
     }
+    if let Some(survivor) = successors::merged_away(op, &merged) {
+        take_heirs(tx, (&op.row_id, &survivor), op)?;
+    }
     Ok(rules::merged_result(op, merged))
+}
+
+/// The unit the org unit `id` was merged into, if the server holds it and it was.
+fn unit_merged_into(tx: &rusqlite::Transaction<'_>, id: &str) -> StorageResult<Option<String>> {
+    Ok(load_row(tx, "org_unit", id)?.and_then(|(row, _)| successors::merged_into(&row)))
+}
+
+/// The members and open sub-units still in `unit`, which `op` merged into `survivor`, go there
+/// ([`successors::heir`]), each logged as a change of its link, or as a move (taking its own
+/// followers) when the survivor lies in another scope.
+fn take_heirs(
+    tx: &rusqlite::Transaction<'_>,
+    (unit, survivor): (&str, &str),
+    op: &Op,
+) -> StorageResult<()> {
+    // Merged into a unit merged away meanwhile: they go on to where that one went.
+    let survivor = &successors::successor(survivor, |id| unit_merged_into(tx, id))?
+        .unwrap_or_else(|| survivor.to_owned());
+    let to = load_row(tx, "org_unit", survivor)?.map(|(_, p)| p.scope);
+    let rows: Vec<(String, String, String, String)> = tx
+        .prepare_cached(
+            "SELECT entity, row_id, state, scope_unit FROM sync_rows WHERE scope_parent = ?1",
+        )?
+        .query_map([unit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (entity, row_id, state, from) in rows {
+        let mut row = rules::row_state(serde_json::from_str(&state).map_err(db_err)?)?;
+        let Some((field, link)) = successors::heir(&entity, &row, (unit, survivor), &op.version)
+        else {
+            continue;
+        };
+        row.fields.insert(field.to_owned(), link.clone());
+        let from: Uuid = from.parse().map_err(db_err)?;
+        let to = to.unwrap_or(from);
+        tx.prepare_cached(
+            "UPDATE sync_rows SET state = ?3, scope_unit = ?4, scope_parent = ?5
+             WHERE entity = ?1 AND row_id = ?2",
+        )?
+        .execute(params![
+            entity,
+            row_id,
+            serde_json::to_string(&row.fields).unwrap_or_default(),
+            to.to_string(),
+            survivor
+        ])?;
+        if from == to {
+            let fields = BTreeMap::from([(field.to_owned(), link)]);
+            log_change(tx, &entity, &row_id, to, &fields, None, op)?;
+        } else {
+            log_move(tx, &entity, &row_id, (from, to), &row, op)?;
+            if scopes::may_lead(&entity) {
+                take_followers(tx, &row_id, to, op)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn push(

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use khuyenhoc_sync_protocol::{
-    Change, Conflict, EntityKind, FieldState, Landed, MergeOutcome, Op, OpOutcome, OpResult,
-    RejectCode, RowState, entity, merge,
+    Change, Conflict, EntityKind, FieldState, Landed, MergeOutcome, NO_VERSION, Op, OpOutcome,
+    OpResult, RejectCode, RowState, entity, merge,
 };
 
 use super::{PullAnswer, StorageError, StorageResult};
@@ -24,6 +24,32 @@ pub(super) fn rejected(op: &Op, code: RejectCode, reason: &str) -> OpResult {
         fields: BTreeMap::new(),
         landed: None,
     }
+}
+
+/// A refusal of an op on a row the device sees, with every field the op named as the server
+/// holds it ([`with_fields_back`]).
+pub(super) fn refused_back(op: &Op, row: &RowState, code: RejectCode, reason: &str) -> OpResult {
+    with_fields_back(rejected(op, code, reason), op, Some(row))
+}
+
+/// A refusal told with the fields the op named as the server holds them when the device sees
+/// the row (`row`), so the laptop puts them back: a field the server does not hold is sent
+/// empty (`null`, at [`NO_VERSION`]), and the laptop empties it. Other answers are unchanged.
+pub(super) fn with_fields_back(mut result: OpResult, op: &Op, row: Option<&RowState>) -> OpResult {
+    if let (OpOutcome::Rejected { .. }, Some(row)) = (&result.outcome, row) {
+        result.fields = op
+            .fields
+            .keys()
+            .map(|f| {
+                let state = row.fields.get(f).cloned().unwrap_or(FieldState {
+                    value: serde_json::Value::Null,
+                    version: NO_VERSION.to_owned(),
+                });
+                (f.clone(), state)
+            })
+            .collect();
+    }
+    result
 }
 
 /// The op's fields as they now stand (what the device takes back).

@@ -86,27 +86,44 @@ pub fn person(name: &str) -> MemberInput {
     }
 }
 
-/// The commune's register on laptop `store`: the commune unit, a branch, members.
-pub fn register(store: &Mutex<Store>, members: &[&str]) -> (uuid::Uuid, Vec<uuid::Uuid>) {
-    let mut s = store.lock().unwrap();
-    let unit = |s: &mut Store, parent: Option<&uuid::Uuid>, name: &str, kind: &str| {
-        s.create_unit(
+/// A unit made on laptop `store` under `parent`, with an official code if given.
+pub fn unit(
+    store: &Mutex<Store>,
+    parent: Option<&uuid::Uuid>,
+    name: &str,
+    kind: &str,
+    code: Option<&str>,
+) -> uuid::Uuid {
+    store
+        .lock()
+        .unwrap()
+        .create_unit(
             parent,
             &OrgUnitInput {
                 name: name.into(),
                 kind: kind.into(),
-                org_code: None,
+                org_code: code.map(str::to_owned),
                 valid_from: None,
             },
         )
         .unwrap()
         .id
-    };
-    let commune = unit(&mut s, None, "Hội Khuyến học xã Tân Hòa", "commune");
-    let branch = unit(&mut s, Some(&commune), "Chi hội Thôn 1", "branch");
-    let ids = members
-        .iter()
-        .map(|n| s.add_member(&branch, &person(n)).unwrap().id)
-        .collect();
+}
+
+/// A member added on laptop `store` to `unit`.
+pub fn add(store: &Mutex<Store>, unit: &uuid::Uuid, name: &str) -> uuid::Uuid {
+    store
+        .lock()
+        .unwrap()
+        .add_member(unit, &person(name))
+        .unwrap()
+        .id
+}
+
+/// The commune's register on laptop `store`: the commune unit, a branch, members.
+pub fn register(store: &Mutex<Store>, members: &[&str]) -> (uuid::Uuid, Vec<uuid::Uuid>) {
+    let commune = unit(store, None, "Hội Khuyến học xã Tân Hòa", "commune", None);
+    let branch = unit(store, Some(&commune), "Chi hội Thôn 1", "branch", None);
+    let ids = members.iter().map(|n| add(store, &branch, n)).collect();
     (branch, ids)
 }
