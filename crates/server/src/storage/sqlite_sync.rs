@@ -514,7 +514,8 @@ fn take_heirs(
         .collect::<rusqlite::Result<_>>()?;
     for (entity, row_id, state, from) in rows {
         let mut row = rules::row_state(serde_json::from_str(&state).map_err(db_err)?)?;
-        let Some((field, link)) = successors::heir(&entity, &row, (unit, survivor), &op.version)
+        let Some((field, link)) =
+            successors::heir((&entity, &row_id), &row, (unit, survivor), &op.version)
         else {
             continue;
         };

@@ -113,11 +113,15 @@ pub(super) fn linked_unit<'a>(op: &Op, merged: &'a MergeOutcome) -> Option<&'a s
         .filter(|unit| !unit.is_empty() && *unit != op.row_id)
 }
 
-/// The row `op` put in a merged unit goes to `successor` instead.
+/// The row `op` put in a merged unit goes to `successor` instead (unless that is the row
+/// itself: a unit is not put under itself; it stays under the merged one).
 pub(super) fn follow_successor(op: &Op, merged: &mut MergeOutcome, successor: &str) {
     let Some(field) = unit_link(&op.entity) else {
         return;
     };
+    if successor == op.row_id {
+        return;
+    }
     let state = FieldState {
         value: serde_json::Value::String(successor.to_owned()),
         version: version_after(&op.version),
@@ -138,17 +142,18 @@ pub(super) fn merged_away(op: &Op, merged: &MergeOutcome) -> Option<String> {
     merged_into(&merged.row).filter(|survivor| *survivor != op.row_id)
 }
 
-/// The new link of a row of `entity` that still lies in `unit`, which an op at `merge_version`
-/// merged into `survivor`; `None` when the row does not go along.
+/// The new link of a row (`entity`, `row_id`) that still lies in `unit`, which an op at
+/// `merge_version` merged into `survivor`; `None` when the row does not go along (nor does the
+/// survivor itself, when it was a sub-unit of the merged unit: it would lie under itself).
 pub(super) fn heir(
-    entity: &str,
+    (entity, row_id): (&str, &str),
     row: &RowState,
     (unit, survivor): (&str, &str),
     merge_version: &str,
 ) -> Option<(&'static str, FieldState)> {
     let field = unit_link(entity)?;
     let link = row.fields.get(field)?;
-    if link.value.as_str() != Some(unit) || retired(row) {
+    if link.value.as_str() != Some(unit) || retired(row) || row_id == survivor {
         return None;
     }
     let after = link.version.as_str().max(merge_version);
@@ -245,6 +250,9 @@ mod tests {
         );
         let mut merged = merge(None, &put);
         assert_eq!(linked_unit(&put, &merged), Some("x"));
+        let mut itself = merged.clone();
+        follow_successor(&put, &mut itself, "r");
+        assert_eq!(itself, merged, "not put under itself");
         follow_successor(&put, &mut merged, "z");
         let link = &merged.row.fields["unit_id"];
         assert_eq!(link.value, json!("z"));
@@ -283,12 +291,12 @@ mod tests {
 
         // A member recorded after the merge (a later version) still goes, after its own version.
         let member = state(&[("unit_id", json!("x"), V2)]);
-        let (field, link) = heir("member", &member, ("x", "y"), V1).unwrap();
+        let (field, link) = heir(("member", "r"), &member, ("x", "y"), V1).unwrap();
         assert_eq!((field, &link.value), ("unit_id", &json!("y")));
         assert!(link.version.as_str() > V2);
         let unit = state(&[("parent_id", json!("x"), V1)]);
         assert_eq!(
-            heir("org_unit", &unit, ("x", "y"), V2).unwrap().0,
+            heir(("org_unit", "r"), &unit, ("x", "y"), V2).unwrap().0,
             "parent_id"
         );
 
@@ -300,14 +308,22 @@ mod tests {
                 ("merged_into", json!("m2"), V1),
             ]),
         ] {
-            assert_eq!(heir("member", &staying, ("x", "y"), V1), None);
+            assert_eq!(heir(("member", "r"), &staying, ("x", "y"), V1), None);
         }
         let closed = state(&[
             ("parent_id", json!("x"), V1),
             ("valid_to", json!("2026-01-01"), V1),
         ]);
-        assert_eq!(heir("org_unit", &closed, ("x", "y"), V1), None);
+        assert_eq!(heir(("org_unit", "r"), &closed, ("x", "y"), V1), None);
+        assert_eq!(
+            heir(("org_unit", "y"), &unit, ("x", "y"), V1),
+            None,
+            "not under itself"
+        );
         let history = state(&[("unit_id", json!("x"), V1)]);
-        assert_eq!(heir("unit_denominator", &history, ("x", "y"), V1), None);
+        assert_eq!(
+            heir(("unit_denominator", "r"), &history, ("x", "y"), V1),
+            None
+        );
     }
 }

@@ -168,7 +168,7 @@ pub(super) async fn take_heirs(
         for key in keys {
             let row = known.rows.get_mut(&key).expect("listed above");
             let link = successors::heir(
-                &key.0,
+                (&key.0, &key.1),
                 &row.state,
                 (&heirs.unit, &heirs.survivor),
                 &heirs.version,
