@@ -54,6 +54,43 @@ async fn the_openapi_document_lists_every_route(db: TestDatabase) {
     assert!(paths["/v1/pull"]["post"]["security"].is_array());
     assert!(doc["components"]["schemas"]["EnrollRequest"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // The sync bodies are described field by field, from the protocol crate's own types.
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "PushRequest",
+        "PushResponse",
+        "OpResult",
+        "Op",
+        "PullRequest",
+        "PullPage",
+        "Change",
+        "SignedBatch",
+    ] {
+        assert!(schemas[name].is_object(), "{name} missing");
+    }
+    for field in [
+        "op_id",
+        "device_id",
+        "device_seq",
+        "op_format",
+        "entity",
+        "row_id",
+        "fields",
+        "version",
+    ] {
+        assert!(schemas["Op"]["properties"][field].is_object(), "Op.{field}");
+    }
+    for (path, body) in [
+        ("/v1/push", "PushRequest"),
+        ("/v1/pull", "PullRequest"),
+        ("/v1/batch", "SignedBatch"),
+    ] {
+        assert_eq!(
+            paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            format!("#/components/schemas/{body}"),
+            "{path}"
+        );
+    }
 }
 
 async fn unknown_routes_answer_json_404_with_the_epoch(db: TestDatabase) {

@@ -27,6 +27,7 @@ pub struct BatchBody {
 
 /// The file: the body's bytes (base64) and the device's signature over exactly those bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignedBatch {
     pub format: u32,
     /// Which device signed (the server looks its public key up by it).

@@ -22,6 +22,7 @@ use crate::op::Op;
 
 /// A field's value and the version of the op that wrote it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldState {
     pub value: Value,
     pub version: String,
@@ -36,6 +37,7 @@ pub struct RowState {
 /// Two concurrent edits of one field with different values: the one kept and the one that
 /// lost, which a person may still choose.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conflict {
     pub field: String,
     pub kept: FieldState,

@@ -43,6 +43,7 @@ pub struct EnrollResponse {
 
 /// `POST /v1/push`: ops in device-sequence order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushRequest {
     pub op_format: i64,
     pub device_id: String,
@@ -51,6 +52,7 @@ pub struct PushRequest {
 
 /// The answer to a push: one result per op, in the order sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PushResponse {
     pub epoch: String,
     pub server_time_ms: u64,
@@ -64,6 +66,7 @@ pub struct PushResponse {
 /// a conflict, or a rejected op's effect, is replaced by the server's, even when the op was a
 /// retry whose first answer was lost (a pull then skipped it as pending).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpResult {
     pub op_id: String,
     pub device_seq: i64,
@@ -82,6 +85,7 @@ pub struct OpResult {
 /// stand on the server, so the laptop puts that record back as the server has it: each of the
 /// op's fields takes the value here, or is emptied when absent here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Landed {
     pub row_id: String,
     pub own_fields: BTreeMap<String, FieldState>,
@@ -91,6 +95,7 @@ pub struct Landed {
 /// again, it is kept on the laptop with its reason for a person to see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OpOutcome {
     Applied,
     /// The server already had this op (a retry after a lost answer).
@@ -109,6 +114,7 @@ pub enum OpOutcome {
 /// Why an op was refused (a person reads `reason`; programs read this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RejectCode {
     /// The row is outside the device's org-unit subtree (before or after the change).
     OutsideScope,
@@ -131,6 +137,7 @@ pub enum RejectCode {
 /// the server's purge point, from a device that may still hold rows purged since, is refused
 /// with `410` [`CURSOR_PURGED`]: the device pushes what it has pending, then pulls from zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullRequest {
     pub op_format: i64,
     pub cursor: i64,
@@ -139,6 +146,7 @@ pub struct PullRequest {
 
 /// One page of changes in version order, and the cursor to ask from next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PullPage {
     pub epoch: String,
     pub server_time_ms: u64,
@@ -150,6 +158,7 @@ pub struct PullPage {
 
 /// A row's fields as they now stand on the server, after the change numbered `version`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     pub version: i64,
     pub entity: String,

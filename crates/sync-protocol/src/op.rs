@@ -11,6 +11,7 @@ pub use crate::format::{OP_FORMAT, OP_FORMAT_PREVIOUS};
 /// One changed field: the new value, and the version of the field this device had seen when it
 /// made the change (`None`: it had seen none, e.g. a new row).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpField {
     pub value: Value,
     pub base: Option<String>,
@@ -18,6 +19,7 @@ pub struct OpField {
 
 /// One change of one row, as pushed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Op {
     pub op_id: String,
     pub device_id: String,
