@@ -489,9 +489,18 @@ fn decide_on(
     Ok(rules::merged_result(op, merged))
 }
 
-/// The unit the org unit `id` was merged into, if the server holds it and it was.
+/// The unit the org unit `id` was merged into, if the server holds it and it was. Asked for the
+/// unit of every new member: one field read in SQLite, not the whole row parsed.
 fn unit_merged_into(tx: &rusqlite::Transaction<'_>, id: &str) -> StorageResult<Option<String>> {
-    Ok(load_row(tx, "org_unit", id)?.and_then(|(row, _)| successors::merged_into(&row)))
+    let survivor: Option<Option<String>> = tx
+        .prepare_cached(
+            "SELECT CASE WHEN json_type(state, '$.merged_into.value') = 'text'
+                    THEN json_extract(state, '$.merged_into.value') END
+             FROM sync_rows WHERE entity = 'org_unit' AND row_id = ?1",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(survivor.flatten().filter(|s| !s.is_empty()))
 }
 
 /// The members and open sub-units still in `unit`, which `op` merged into `survivor`, go there
