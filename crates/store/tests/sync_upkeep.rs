@@ -1,10 +1,12 @@
 //! Keeping sync healthy: one sync at a time, the laptop's clock against the server's, a server
-//! restored from an older backup given back what it lost, and old acknowledged ops purged.
+//! restored from an older backup given back what it lost, old acknowledged ops purged, and the
+//! hybrid clock moved on from the server's time.
 
 mod common;
 
 use common::answers::*;
 use common::{count, fixture, person};
+use khuyenhoc_domain::Hlc;
 use khuyenhoc_store::{CLOCK_WARNING_MS, Store};
 use khuyenhoc_sync_protocol::RejectCode;
 
@@ -111,6 +113,55 @@ fn a_laptop_clock_a_day_off_is_reported_and_a_right_one_is_not() {
     let status = store.sync_status().unwrap();
     assert!(!status.clock_warning);
     assert!(status.clock_offset_ms.unwrap().abs() < CLOCK_WARNING_MS);
+}
+
+/// The wall part of the version the laptop's newest op was written at.
+fn newest_op_wall_ms(store: &Store) -> u64 {
+    let version: String = store
+        .connection()
+        .query_row(
+            "SELECT version FROM outbox ORDER BY device_seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    Hlc::from_stamp(&version).unwrap().wall_ms
+}
+
+#[test]
+fn the_clock_moves_on_from_the_servers_time_at_each_sync_and_keeps_it_after_a_restart() {
+    let f = fixture();
+    let mut store = f.store;
+    let day = CLOCK_WARNING_MS as u64;
+    // A laptop whose clock is behind: after a push answer, what it writes is ordered after
+    // the server's time, not its own.
+    let mut answer_ = answer(vec![]);
+    answer_.server_time_ms = now_ms() + 2 * day;
+    store.apply_push_response(&answer_).unwrap();
+    store
+        .add_member(&f.branch_a.id, &person("Đỗ Thị Hoa"))
+        .unwrap();
+    assert!(newest_op_wall_ms(&store) >= answer_.server_time_ms);
+
+    // The same after a pulled page, and the clock never goes back when the server is behind.
+    let mut ahead = page(0, vec![]);
+    ahead.server_time_ms = now_ms() + 3 * day;
+    store.apply_pull_page(&ahead).unwrap();
+    let mut behind = page(0, vec![]);
+    behind.server_time_ms = now_ms();
+    store.apply_pull_page(&behind).unwrap();
+    store
+        .add_member(&f.branch_a.id, &person("Lê Văn Nam"))
+        .unwrap();
+    assert!(newest_op_wall_ms(&store) >= ahead.server_time_ms);
+
+    // The clock is kept in the file: reopened, the laptop still writes after what it saw.
+    drop(store);
+    let mut store = Store::open(&f.path, Default::default()).unwrap();
+    store
+        .add_member(&f.branch_b.id, &person("Trần Thị Mai"))
+        .unwrap();
+    assert!(newest_op_wall_ms(&store) >= ahead.server_time_ms);
 }
 
 #[test]
