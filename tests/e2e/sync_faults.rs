@@ -3,7 +3,8 @@
 //! happen, status changes) and sync repeatedly through a fault-injecting proxy that, chosen per
 //! request from a fixed seed, drops requests, delays them, sends them twice to the server (one
 //! after the other, or both at once as a retry racing the original), lets the server apply them
-//! and loses the answer, cuts the request or the answer mid-body, or answers 500. Each laptop
+//! and loses the answer, cuts the request or the answer mid-body, answers 500, or fails a request
+//! for the laptop but delivers it to the server after a newer one (out of order). Each laptop
 //! retries a failed sync as the app does; in odd rounds the three sync at once. Every failed
 //! sync must be explained by a fault that lost its exchange. After a final clean sync of
 //! every laptop straight to the server: every register equals every other (units and members,
@@ -330,6 +331,7 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestData
         Fault::ResetRequestMidBody,
         Fault::ResetAnswerMidBody,
         Fault::Error500,
+        Fault::Late,
     ] {
         for path in ["/v1/push", "/v1/pull"] {
             assert!(
@@ -352,6 +354,7 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestData
                     | Fault::ResetRequestMidBody
                     | Fault::ResetAnswerMidBody
                     | Fault::Error500
+                    | Fault::Late
             )
         })
         .count();

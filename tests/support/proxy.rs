@@ -1,7 +1,8 @@
 //! A fault-injecting HTTP/1.1 proxy for the sync tests: it sits between the laptop's client and
 //! the real server on 127.0.0.1:0 and, for each request, does what its plan says — pass it on,
 //! drop it, delay it, send it twice to the server, let the server apply it and lose the answer,
-//! cut the request or the answer in the middle of its body, answer 500 itself, pass it on as a
+//! cut the request or the answer in the middle of its body, answer 500 itself, fail it for the
+//! client but deliver it to the server late, after a newer request (out of order), pass it on as a
 //! laptop of an op format the server no longer reads would have sent it, or hold it and tell
 //! the test (which then kills the client while the request is in flight).
 //!
@@ -43,6 +44,10 @@ pub enum Fault {
     ResetAnswerMidBody,
     /// The proxy answers 500 itself; nothing reaches the server.
     Error500,
+    /// Out of order: the client's connection is reset at once (it gives up and retries), but
+    /// the request is kept and reaches the server later, after the next request that passes
+    /// (a retry of it or a newer one), its answer thrown away.
+    Late,
     /// Forwarded as a laptop of an op format the server no longer reads would send it (the
     /// body's `op_format` set below the previous format); the server's answer is returned.
     AsOlderFormat,
@@ -75,6 +80,7 @@ impl Fault {
                 | Fault::ResetAnswerMidBody
                 | Fault::HoldAfterServer
                 | Fault::AsOlderFormat
+                | Fault::Late
         )
     }
 }
@@ -102,6 +108,8 @@ struct Shared {
     next: Mutex<usize>,
     log: Mutex<Vec<(Request, Fault)>>,
     held: mpsc::UnboundedSender<(Request, Fault)>,
+    /// Requests failed for the client and not yet delivered ([`Fault::Late`]).
+    late: Mutex<Vec<Raw>>,
 }
 
 /// A running proxy; it stops when dropped.
@@ -126,7 +134,7 @@ pub fn seeded(seed: u64, fault_percent: u8) -> impl FnMut(&Request) -> Fault + S
         if rng.u8(0..100) >= fault_percent {
             return Fault::Pass;
         }
-        match rng.u8(0..8) {
+        match rng.u8(0..9) {
             0 => Fault::Drop,
             1 => Fault::Delay(rng.u64(1..40)),
             2 => Fault::Duplicate,
@@ -134,6 +142,7 @@ pub fn seeded(seed: u64, fault_percent: u8) -> impl FnMut(&Request) -> Fault + S
             4 => Fault::LoseAnswer,
             5 => Fault::ResetRequestMidBody,
             6 => Fault::ResetAnswerMidBody,
+            7 => Fault::Late,
             _ => Fault::Error500,
         }
     }
@@ -151,6 +160,7 @@ impl Proxy {
             next: Mutex::new(0),
             log: Mutex::new(Vec::new()),
             held: tx,
+            late: Mutex::new(Vec::new()),
         });
         let s = shared.clone();
         let task = tokio::spawn(async move {
@@ -337,9 +347,20 @@ async fn exchange(mut client: TcpStream, shared: Arc<Shared>) {
     let upstream = shared.upstream;
     match fault {
         Fault::Pass => {
-            if let Some(answer) = forward(upstream, &raw).await {
+            let answer = forward(upstream, &raw).await;
+            // What was held back arrives now, after this newer request, before the client
+            // hears back (so the order is the same on every run).
+            let late = std::mem::take(&mut *shared.late.lock().unwrap());
+            for stale in &late {
+                let _ = forward(upstream, stale).await;
+            }
+            if let Some(answer) = answer {
                 let _ = client.write_all(&answer).await;
             }
+        }
+        Fault::Late => {
+            shared.late.lock().unwrap().push(raw);
+            reset(client);
         }
         Fault::Delay(ms) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
