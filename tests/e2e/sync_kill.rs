@@ -14,8 +14,9 @@
 //! server has applied. Each trial prints where the kill landed: the database, the point, and the
 //! last line the client wrote before it died.
 //!
-//! After each kill: the database passes `PRAGMA integrity_check`, the outbox and the pull cursor
-//! are consistent, and the next `khuyenhoc sync` completes with nothing left to send. At the
+//! After each kill: the kill is shown to have landed mid-push (ops still unsent) or mid-pull
+//! (the cursor below the server's newest change), the database passes `PRAGMA
+//! integrity_check`, the outbox and the pull cursor are consistent, and the next `khuyenhoc sync` completes with nothing left to send. At the
 //! end both laptops hold the same register, each member once, every op received once by the
 //! server, every edit in force or kept as a conflict, and every conflict on a laptop for review.
 
@@ -332,6 +333,10 @@ async fn a_sync_killed_at_any_point_resumes_and_loses_nothing(db: TestDatabase) 
         ok(c, "the other laptop's sync").await;
         let pending_before = count(&env.db, "SELECT COUNT(*) FROM outbox WHERE acked = 0");
         let cursor_before = count(&env.db, "SELECT pull_cursor FROM sync_state");
+        // The newest change the killed laptop has to pull (one commune: all of them are its).
+        let head = db
+            .scalar("SELECT coalesce(max(version), 0) FROM changes")
+            .await;
         // Which round trip: the first, second or third (there are at least five).
         let nth = rng.usize(1..=3);
         let (landed, log) = killed_sync(env, &proxy, push, point, nth).await;
@@ -353,6 +358,13 @@ async fn a_sync_killed_at_any_point_resumes_and_loses_nothing(db: TestDatabase) 
             assert!(
                 pending_after > 0,
                 "the kill landed after the whole push: {}",
+                log.join("\n")
+            );
+        } else {
+            assert!(
+                cursor_after < head,
+                "the kill landed after the whole pull (cursor {cursor_after}, newest change \
+                 {head}): {}",
                 log.join("\n")
             );
         }

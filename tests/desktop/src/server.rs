@@ -1,9 +1,10 @@
 //! The real sync server for the desktop tests: the `khuyenhoc-server` binary
-//! (`KHUYENHOC_SERVER_BIN`; scripts/test points it at the one `cargo test` built), its database
-//! in a temporary folder, set up through its own admin commands, serving on 127.0.0.1:0.
+//! (`KHUYENHOC_SERVER_BIN`; scripts/test points it at the one `cargo test` built), on a fresh
+//! database (a SQLite file or a PostgreSQL database, as `--db` takes them), set up through its
+//! own admin commands, serving on 127.0.0.1:0.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 /// The server binary under test. Panics when it is not given: these tests never pass by skipping.
@@ -27,16 +28,16 @@ pub fn server_binary() -> PathBuf {
 pub struct SyncServer {
     child: Child,
     bin: PathBuf,
-    db: PathBuf,
+    db: String,
     /// `http://127.0.0.1:PORT`
     pub url: String,
 }
 
 impl SyncServer {
-    /// Creates the database in `dir` with a province `44` and its commune `26734`, then serves.
-    pub fn start(dir: &Path) -> SyncServer {
+    /// Sets up the empty database `db` (`--db`: a file path or a PostgreSQL URL) with a
+    /// province `44` and its commune `26734`, then serves.
+    pub fn start(db: String) -> SyncServer {
         let bin = server_binary();
-        let db = dir.join("server.db");
         admin(
             &bin,
             &db,
@@ -112,7 +113,7 @@ impl Drop for SyncServer {
 }
 
 /// Runs `khuyenhoc-server admin --db DB ARGS…` and returns its stdout.
-fn admin(bin: &Path, db: &Path, args: &[&str]) -> String {
+fn admin(bin: &std::path::Path, db: &str, args: &[&str]) -> String {
     let out = Command::new(bin)
         .arg("admin")
         .arg("--db")
