@@ -1,12 +1,14 @@
 //! Device credentials: bearer tokens and enrollment codes are made here from the system's
 //! random source, and only their SHA-256 is ever stored. [`AuthDevice`] is the extractor that
-//! turns `Authorization: Bearer …` into the enrolled, non-revoked device behind it.
+//! turns `Authorization: Bearer …` into the enrolled, non-revoked device behind it, refusing a
+//! token unused for too long ([`crate::token_life`]) and keeping a used one alive.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use crate::api::AppState;
@@ -93,12 +95,22 @@ impl FromRequestParts<AppState> for AuthDevice {
         if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
             return Err(ApiError::Unauthorized);
         }
-        let device = state
+        let owner = state
             .storage
             .device_by_token(token_hash(token))
             .await?
             .ok_or(ApiError::Unauthorized)?;
+        let device = owner.device;
         tracing::Span::current().record("device_id", tracing::field::display(device.device_id));
+        let now = Timestamp::now();
+        if state.token_life.expired(owner.token_used_at, now) {
+            // Refused before anything is read or written: an expired token stays expired.
+            tracing::info!(last_used = %owner.token_used_at, "token unused for too long");
+            return Err(ApiError::TokenExpired);
+        }
+        if state.token_life.needs_refresh(owner.token_used_at, now) {
+            state.storage.touch_token(device.device_id, now).await?;
+        }
         Ok(AuthDevice(device))
     }
 }

@@ -1,9 +1,11 @@
-//! How a server is started: where it listens, which database, how large a request may be, and
-//! whether it purges tombstones by itself.
+//! How a server is started: where it listens, which database, how large a request may be,
+//! whether it purges tombstones by itself, and how long an unused token lives.
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+use crate::token_life::DEFAULT_TOKEN_IDLE_DAYS;
 
 /// Default largest request body, after decompression: 16 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
@@ -118,6 +120,9 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// Purge tombstones by itself, on this schedule (`None`: only `admin purge` does).
     pub purge: Option<PurgeSchedule>,
+    /// Days a bearer token may go unused before it is refused as `token_expired`; longer than
+    /// the purge horizon (see [`crate::token_life`]).
+    pub token_idle_days: u32,
 }
 
 /// How often a running server purges tombstones (`serve --purge-every-hours`), and the horizon
@@ -143,6 +148,21 @@ impl ServerConfig {
             body_limit: DEFAULT_BODY_LIMIT,
             tls: None,
             purge: None,
+            token_idle_days: DEFAULT_TOKEN_IDLE_DAYS,
+        }
+    }
+
+    /// The reason (English) this configuration cannot run, if any: a token that would not
+    /// outlive the purge horizon.
+    pub fn check(&self) -> Result<(), String> {
+        if self.token_idle_days == 0 {
+            return Err("the token idle limit must be at least one day".into());
+        }
+        match self.purge {
+            Some(p) => {
+                crate::token_life::check_against_horizon(self.token_idle_days, p.horizon_days)
+            }
+            None => Ok(()),
         }
     }
 }

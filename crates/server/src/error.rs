@@ -36,6 +36,8 @@ pub enum ApiError {
     InvalidPublicKey,
     #[error("missing, unknown or revoked bearer token")]
     Unauthorized,
+    #[error("bearer token unused for longer than the server's idle limit")]
+    TokenExpired,
     #[error("enrollment code unknown")]
     EnrollmentCodeInvalid,
     #[error("enrollment code expired")]
@@ -79,7 +81,7 @@ impl ApiError {
             Self::InvalidBody => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::TokenExpired => StatusCode::UNAUTHORIZED,
             // The code is a credential: refused, whatever is wrong with it.
             Self::EnrollmentCodeInvalid
             | Self::EnrollmentCodeExpired
@@ -107,6 +109,7 @@ impl ApiError {
             Self::InvalidField(_) => "invalid_field",
             Self::InvalidPublicKey => "invalid_public_key",
             Self::Unauthorized => "unauthorized",
+            Self::TokenExpired => "token_expired",
             Self::EnrollmentCodeInvalid => "enrollment_code_invalid",
             Self::EnrollmentCodeExpired => "enrollment_code_expired",
             Self::EnrollmentCodeUsed => "enrollment_code_used",
@@ -134,6 +137,12 @@ impl ApiError {
             Self::InvalidField(f) => format!("Trường \"{f}\" không hợp lệ."),
             Self::InvalidPublicKey => "Khóa công khai của máy không hợp lệ.".into(),
             Self::Unauthorized => "Máy chưa được đăng ký hoặc đã bị thu hồi quyền đồng bộ.".into(),
+            Self::TokenExpired => {
+                "Máy này đã quá lâu không kết nối máy chủ nên quyền đồng bộ đã hết hạn. Hãy xin \
+                 quản trị viên một mã đăng ký mới để đăng ký lại máy; các thay đổi vẫn được giữ \
+                 trên máy."
+                    .into()
+            }
             Self::EnrollmentCodeInvalid => "Mã đăng ký không đúng.".into(),
             Self::EnrollmentCodeExpired => {
                 "Mã đăng ký đã hết hạn. Hãy xin quản trị viên một mã mới.".into()

@@ -12,6 +12,7 @@ pub mod error;
 pub mod relay;
 pub mod storage;
 pub mod testing;
+pub mod token_life;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +29,8 @@ use storage::{ServerStorage, StorageError};
 pub enum StartError {
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -122,6 +125,8 @@ impl RunningServer {
 /// Opens (creating or migrating it if needed) the database of `config`, SQLite or PostgreSQL,
 /// and starts serving.
 pub async fn start(config: ServerConfig) -> Result<RunningServer, StartError> {
+    // Refused before the database is touched.
+    config.check().map_err(StartError::Config)?;
     let storage = storage::open(&config.db).await?;
     start_with_storage(&config, storage).await
 }
@@ -131,6 +136,7 @@ pub async fn start_with_storage(
     config: &ServerConfig,
     storage: Arc<dyn ServerStorage>,
 ) -> Result<RunningServer, StartError> {
+    config.check().map_err(StartError::Config)?;
     let epoch = storage.epoch();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -145,7 +151,8 @@ pub async fn start_with_storage(
     let purge = config
         .purge
         .map(|schedule| purge_periodically(Arc::clone(&storage), schedule));
-    let app = api::app(storage, config.body_limit);
+    let token_life = token_life::TokenLife::idle_days(config.token_idle_days);
+    let app = api::app(storage, config.body_limit, token_life);
     let shutdown = ShutdownHandle::default();
     let notify = Arc::clone(&shutdown.0);
     let task = match &config.tls {

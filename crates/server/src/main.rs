@@ -10,6 +10,7 @@ use uuid::Uuid;
 use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::config::{DEFAULT_BODY_LIMIT, DEFAULT_DB};
 use khuyenhoc_server::storage::DEFAULT_HORIZON_DAYS;
+use khuyenhoc_server::token_life::{DEFAULT_TOKEN_IDLE_DAYS, check_against_horizon};
 use khuyenhoc_server::{Database, PurgeSchedule, ServerConfig, start};
 
 #[derive(Parser)]
@@ -54,6 +55,12 @@ enum Command {
         /// Laptops silent for longer than this many days do not hold the purge back.
         #[arg(long, default_value_t = DEFAULT_HORIZON_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
         purge_horizon_days: u32,
+        /// A laptop's token is refused (`token_expired`) once unused for this many days; each
+        /// sync keeps it alive. Must be longer than --purge-horizon-days, so that a laptop
+        /// silent past the horizon can still come back; past it, the laptop enrolls again with
+        /// a new code (keeping its pending changes).
+        #[arg(long, default_value_t = DEFAULT_TOKEN_IDLE_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
+        token_idle_days: u32,
     },
     /// Administer the database: org units, enrollment codes, devices, tombstone purge.
     Admin {
@@ -91,7 +98,8 @@ enum AdminCommand {
     /// not hold the purge back; when it comes back it sends what it has pending, then pulls
     /// everything again (an edit it made offline to a purged record is refused and kept on it).
     Purge {
-        /// Laptops silent for longer than this many days do not hold the purge back.
+        /// Laptops silent for longer than this many days do not hold the purge back. Keep it
+        /// below the servers' --token-idle-days, so that such a laptop can still come back.
         #[arg(long, default_value_t = DEFAULT_HORIZON_DAYS, value_parser = clap::value_parser!(u32).range(1..))]
         horizon_days: u32,
     },
@@ -178,7 +186,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 tls_key,
                 purge_every_hours,
                 purge_horizon_days,
+                token_idle_days,
             } => {
+                // Checked against the horizon even when the server does not purge by itself:
+                // `admin purge` takes the same default.
+                check_against_horizon(token_idle_days, purge_horizon_days)
+                    .map_err(|reason| anyhow::anyhow!("--token-idle-days: {reason}"))?;
                 let tls = tls_cert
                     .zip(tls_key)
                     .map(|(cert, key)| khuyenhoc_server::TlsFiles { cert, key });
@@ -186,7 +199,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     every: std::time::Duration::from_secs(u64::from(purge_every_hours) * 3600),
                     horizon_days: purge_horizon_days,
                 });
-                serve(listen, db, body_limit, tls, purge).await
+                serve(listen, db, body_limit, token_idle_days, tls, purge).await
             }
             Command::Admin { db, command } => admin(db, command).await,
         }
@@ -197,12 +210,14 @@ async fn serve(
     listen: SocketAddr,
     db: String,
     body_limit: usize,
+    token_idle_days: u32,
     tls: Option<khuyenhoc_server::TlsFiles>,
     purge: Option<PurgeSchedule>,
 ) -> anyhow::Result<()> {
     let db = Database::parse(&db);
     let mut config = ServerConfig::new(listen, db.clone());
     config.body_limit = body_limit;
+    config.token_idle_days = token_idle_days;
     config.purge = purge;
     let scheme = if tls.is_some() { "https" } else { "http" };
     config.tls = tls;

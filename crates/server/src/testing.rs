@@ -1,7 +1,8 @@
 //! Test support, used by this crate's tests, the sync client's and the end-to-end tests: a
 //! fresh, empty server database of either kind for one test, read straight with the same SQL
-//! on both ([`TestDatabase::scalar`], [`TestDatabase::text_rows`]), and
-//! [`crate::test_on_both_databases!`], which runs a test once on SQLite and once on PostgreSQL.
+//! on both ([`TestDatabase::scalar`], [`TestDatabase::text_rows`],
+//! [`TestDatabase::footprint`]), and [`crate::test_on_both_databases!`], which runs a test once
+//! on SQLite and once on PostgreSQL.
 //!
 //! SQLite: a file in a temporary folder. PostgreSQL: a new database `t_<uuid>` created through
 //! the admin URL in `KHUYENHOC_TEST_POSTGRES` (e.g. `postgres:///postgres?host=/tmp/pg&user=postgres`;
@@ -225,6 +226,42 @@ impl TestDatabase {
         self.execute(&sql).await;
     }
 
+    /// Makes the last use of `device`'s token look `days` days older than it was (the server
+    /// writes it down at most once an hour, see [`crate::token_life`]).
+    pub async fn age_token_use(&self, device: Uuid, days: i64) {
+        let sql = match self.backend() {
+            Backend::Sqlite => format!(
+                "UPDATE devices SET token_used_at = token_used_at - {days} * 86400000
+                 WHERE id = '{device}'"
+            ),
+            Backend::Postgres => format!(
+                "UPDATE devices SET token_used_at = token_used_at - interval '{days} days'
+                 WHERE id = '{device}'"
+            ),
+        };
+        self.execute(&sql).await;
+    }
+
+    /// What a refused request must leave as it was, read straight from the database: see
+    /// [`SyncFootprint`].
+    pub async fn footprint(&self) -> SyncFootprint {
+        SyncFootprint {
+            ops_received: self.scalar("SELECT count(*) FROM ops_received").await,
+            sync_rows: self.scalar("SELECT count(*) FROM sync_rows").await,
+            changes: self.scalar("SELECT count(*) FROM changes").await,
+            conflicts: self.scalar("SELECT count(*) FROM conflicts").await,
+            devices: self
+                .text_rows(
+                    "SELECT CAST(d.id AS TEXT), CAST(d.token_used_at AS TEXT),
+                            coalesce(CAST(p.pull_cursor AS TEXT), '-'),
+                            coalesce(CAST(p.pulled_at AS TEXT), '-')
+                     FROM devices d LEFT JOIN device_pulls p ON p.device_id = d.id
+                     ORDER BY 1",
+                )
+                .await,
+        }
+    }
+
     /// Everything the database holds, as bytes to search for secrets that must not be there:
     /// the SQLite file and its WAL, or every PostgreSQL table as text (`bytea` in hex).
     pub async fn dump(&self) -> Vec<u8> {
@@ -357,6 +394,19 @@ impl PgSession {
         drop(self.client);
         let _ = self.task.await;
     }
+}
+
+/// The sync state of a server database that a refused request must not change: the ops it
+/// received, the rows it holds, the changes it logged and the conflicts it kept (counts), and
+/// each device's token use and pull progress (id, token last used, pull cursor, pulled at; `-`
+/// for a device that never pulled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncFootprint {
+    pub ops_received: i64,
+    pub sync_rows: i64,
+    pub changes: i64,
+    pub conflicts: i64,
+    pub devices: Vec<Vec<String>>,
 }
 
 /// A copy made by [`TestDatabase::backup`]: a file path, or a PostgreSQL database's name

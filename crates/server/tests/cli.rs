@@ -317,3 +317,30 @@ fn serve_over_tls_needs_a_readable_certificate_and_key() {
         "{stderr}"
     );
 }
+
+/// `serve --token-idle-days` must be longer than `--purge-horizon-days`: refused before the
+/// database is made otherwise, with both flags named.
+#[test]
+fn a_token_life_within_the_purge_horizon_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("srv.db");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .args(["--token-idle-days", "60", "--purge-horizon-days", "90"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--token-idle-days"), "{stderr}");
+    assert!(stderr.contains("purge horizon (90 days)"), "{stderr}");
+    assert!(!db.exists(), "the database was made before the refusal");
+    let zero = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .args(["--token-idle-days", "0"])
+        .output()
+        .unwrap();
+    assert!(!zero.status.success());
+}

@@ -101,14 +101,8 @@ async fn unknown_routes_answer_json_404_with_the_epoch(db: TestDatabase) {
 }
 
 async fn post_raw(s: &TestServer, body: Vec<u8>, gz: bool) -> reqwest::Response {
-    let mut req = s
-        .client
-        .post(s.url("/v1/enroll"))
-        .header("content-type", "application/json");
-    if gz {
-        req = req.header("content-encoding", "gzip");
-    }
-    req.body(body).send().await.unwrap()
+    s.post_bytes("/v1/enroll", None, body, gz.then_some("gzip"))
+        .await
 }
 
 async fn malformed_truncated_and_wrong_shaped_bodies_change_nothing(db: TestDatabase) {
@@ -151,24 +145,7 @@ async fn a_body_cut_off_mid_way_changes_nothing(db: TestDatabase) {
     let code = s.commune_and_code().await;
     let good = serde_json::to_vec(&enroll_body(&code, Uuid::now_v7())).unwrap();
     let addr = s.server.as_ref().unwrap().addr;
-    let half = good[..good.len() / 2].to_vec();
-    let full_len = good.len();
-    let answer = tokio::task::spawn_blocking(move || {
-        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
-        write!(
-            tcp,
-            "POST /v1/enroll HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
-             content-length: {full_len}\r\n\r\n"
-        )
-        .unwrap();
-        tcp.write_all(&half).unwrap();
-        tcp.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut out = String::new();
-        let _ = tcp.read_to_string(&mut out);
-        out
-    })
-    .await
-    .unwrap();
+    let answer = send_cut_off(addr, "/v1/enroll", None, &good).await;
     // Either a 400 or a closed connection; never a success.
     assert!(
         answer.is_empty() || answer.starts_with("HTTP/1.1 400"),

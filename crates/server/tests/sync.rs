@@ -66,6 +66,7 @@ async fn device_in(s: &Arc<dyn ServerStorage>, unit_code: &str) -> Authenticated
             token_hash: *Uuid::now_v7().as_bytes().repeat(2).first_chunk().unwrap(),
             now,
             org_code: None,
+            token_expired_before: None,
         })
         .await
         .unwrap();

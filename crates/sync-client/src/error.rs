@@ -101,6 +101,12 @@ fn server_refusal_vi(code: &str, message: &str) -> String {
         "unauthorized" => "Máy chủ không còn nhận máy này (quyền đồng bộ đã bị thu hồi): \
              hãy đăng ký lại bằng một mã tham gia mới. Các thay đổi vẫn được lưu trên máy."
             .into(),
+        // Like a revoked token, not a passing trouble: retrying cannot help, and nothing
+        // queued is parked or dropped; enrolling again under the same id sends it all.
+        "token_expired" => "Máy này đã quá lâu không đồng bộ nên quyền đồng bộ đã hết hạn: \
+             hãy xin hội cấp trên một mã tham gia mới rồi đăng ký lại máy. Các thay đổi vẫn được \
+             lưu trên máy và sẽ được gửi sau khi đăng ký lại."
+            .into(),
         "wrong_device" | "sequence_reused" => "Máy chủ thấy máy này trùng với một máy khác \
              (có thể do khôi phục bản sao lưu): hãy đăng ký lại bằng một mã tham gia mới."
             .into(),
@@ -112,5 +118,33 @@ fn server_refusal_vi(code: &str, message: &str) -> String {
              được lưu trên máy."
             .into(),
         other => format!("Máy chủ từ chối yêu cầu ({other}). Các thay đổi vẫn được lưu trên máy."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(status: u16, code: &str) -> SyncError {
+        SyncError::Server {
+            status,
+            code: code.into(),
+            message: "server's own words".into(),
+        }
+    }
+
+    #[test]
+    fn an_expired_token_is_not_transient_and_asks_for_a_new_code() {
+        let e = refusal(401, "token_expired");
+        assert!(!e.is_transient());
+        assert_eq!(e.code(), "token_expired");
+        let words = e.message_vi();
+        assert!(words.contains("hết hạn"), "{words}");
+        assert!(words.contains("mã tham gia mới"), "{words}");
+        assert!(words.contains("vẫn được lưu"), "{words}");
+        // English for the log.
+        assert!(e.to_string().contains("401 token_expired"), "{e}");
+        // Not the words of a revoked laptop.
+        assert_ne!(words, refusal(401, "unauthorized").message_vi());
     }
 }

@@ -3,7 +3,9 @@
 //! laptops' databases, the real client over HTTP. Two laptops of one commune share their work;
 //! concurrent edits of one field end the same everywhere with the losing value kept as a
 //! conflict; a laptop of another commune neither sees nor changes the first commune's rows; a
-//! retried push is acknowledged again without being applied twice; a reused sequence is refused.
+//! retried push is acknowledged again without being applied twice; a reused sequence is refused;
+//! a laptop whose token expired or was revoked keeps every queued change (and, enrolled again
+//! with a new code, sends them all).
 
 mod common;
 
@@ -13,7 +15,7 @@ use common::{names, register, world};
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_store::Store;
-use khuyenhoc_sync_client::{SyncError, sync_once};
+use khuyenhoc_sync_client::{Connection, SyncError, enroll, sync_once};
 use khuyenhoc_sync_protocol::{OP_FORMAT, OpOutcome, PushRequest, RejectCode};
 
 fn phone(store: &Mutex<Store>, id: &uuid::Uuid) -> Option<String> {
@@ -121,10 +123,12 @@ async fn another_commune_neither_sees_nor_changes_the_rows(db: TestDatabase) {
     sync_once(&a, &conn_a).await.unwrap();
     assert_eq!(names(&a), ["Nguyễn Văn An"]);
 
-    // Ops in another device's name are refused whole.
+    // Ops in another device's name are refused whole, and change nothing on the server.
     let mut theirs = a.lock().unwrap().next_push(10).unwrap();
     set_phone(&a, &ids[0], "0912000009");
     theirs.extend(a.lock().unwrap().next_push(10).unwrap());
+    assert!(!theirs.is_empty());
+    let before = w.db.footprint().await;
     let err = conn_c
         .push(&PushRequest {
             op_format: OP_FORMAT,
@@ -136,6 +140,69 @@ async fn another_commune_neither_sees_nor_changes_the_rows(db: TestDatabase) {
     assert!(
         matches!(&err, SyncError::Server { status: 403, code, .. } if code == "wrong_device"),
         "{err:?}"
+    );
+    assert_eq!(w.db.footprint().await, before);
+    // The same ops from their own laptop are applied: the refusal was about the name.
+    assert!(sync_once(&a, &conn_a).await.unwrap().pushed > 0);
+    assert_ne!(w.db.footprint().await, before);
+}
+
+async fn an_expired_or_revoked_token_keeps_every_queued_change(db: TestDatabase) {
+    let w = world(db).await;
+    let (a, conn_a) = w.laptop("lan", "26734").await;
+    let (b, conn_b) = w.laptop("binh", "26734").await;
+    let (_, ids) = register(&a, &["Nguyễn Văn An"]);
+    sync_once(&a, &conn_a).await.unwrap();
+    // A goes quiet for more than a year (the server's default limit), still at work offline;
+    // B is revoked with work of its own queued.
+    set_phone(&a, &ids[0], "0912000010");
+    register(&b, &["Lê Đức Anh"]);
+    let a_id = a.lock().unwrap().device_id();
+    w.db.age_token_use(a_id, 400).await;
+    let b_id = b.lock().unwrap().device_id();
+    w.admin.revoke_device(b_id).await.unwrap();
+
+    let before = w.db.footprint().await;
+    let queued = a.lock().unwrap().sync_status().unwrap().pending;
+    for (laptop, conn, expected) in [
+        (&a, &conn_a, "token_expired"),
+        (&b, &conn_b, "unauthorized"),
+    ] {
+        let pending = laptop.lock().unwrap().sync_status().unwrap().pending;
+        assert!(pending > 0);
+        // Trying again gets the same answer: not a passing trouble.
+        for _ in 0..2 {
+            let err = sync_once(laptop, conn).await.unwrap_err();
+            assert!(
+                matches!(&err, SyncError::Server { status: 401, code, .. } if code == expected),
+                "{err:?}"
+            );
+            assert!(!err.is_transient());
+            let status = laptop.lock().unwrap().sync_status().unwrap();
+            assert_eq!((status.pending, status.parked), (pending, 0), "{expected}");
+            assert_eq!(status.last_error, Some(err.message_vi()));
+        }
+    }
+    let words = a.lock().unwrap().sync_status().unwrap().last_error.unwrap();
+    assert!(words.contains("mã tham gia mới"), "{words}");
+    assert_eq!(w.db.footprint().await, before);
+
+    // The officer asks for a new code and enrolls A again: everything it queued goes up.
+    let code = w
+        .admin
+        .create_code("26734", jiff::SignedDuration::from_hours(1))
+        .await
+        .unwrap()
+        .code;
+    let answer = enroll(&a, w.address(), &code, "lan").await.unwrap();
+    assert_eq!(answer.device_id, a_id.to_string());
+    let conn_a = Connection::new(w.address(), Some(answer.token)).unwrap();
+    let summary = sync_once(&a, &conn_a).await.unwrap();
+    assert_eq!(summary.pushed, queued as usize);
+    let status = a.lock().unwrap().sync_status().unwrap();
+    assert_eq!(
+        (status.pending, status.parked, status.last_error),
+        (0, 0, None)
     );
 }
 
@@ -325,6 +392,7 @@ async fn an_edit_of_a_member_merged_away_meanwhile_lands_on_the_survivor(db: Tes
 }
 
 test_on_both_databases!(
+    an_expired_or_revoked_token_keeps_every_queued_change,
     an_edit_of_a_member_merged_away_meanwhile_lands_on_the_survivor,
     a_branch_moved_by_the_province_leaves_one_commune_and_reaches_the_other,
     two_laptops_of_a_commune_converge_and_keep_the_losing_edit_as_a_conflict,

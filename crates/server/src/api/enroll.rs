@@ -1,5 +1,7 @@
 //! `POST /v1/enroll`: a laptop trades a one-time enrollment code for a bearer token bound to
-//! its device id, public key and the code's org unit.
+//! its device id, public key and the code's org unit. A laptop whose token expired (unused for
+//! too long, see [`crate::token_life`]) enrolls again the same way, with a new code of its unit,
+//! and keeps its device id: what it queued meanwhile then goes up as if it had never left.
 
 use axum::Json;
 use axum::extract::State;
@@ -103,7 +105,7 @@ fn parse_device_name(s: &str) -> Result<String, ApiError> {
         (status = 200, description = "Enrolled", body = EnrollResponse),
         (status = 400, description = "Malformed JSON, bad public key or device name (`malformed_json`, `invalid_public_key`, `invalid_field`)", body = ErrorBody),
         (status = 403, description = "`enrollment_code_invalid`, `enrollment_code_expired` or `enrollment_code_used`", body = ErrorBody),
-        (status = 409, description = "`device_exists`: this device id is already enrolled; `unit_code_mismatch`: the laptop was set up for another unit than the code's", body = ErrorBody),
+        (status = 409, description = "`device_exists`: this device id is already enrolled (and its token has not expired, or it was revoked, or it belongs to another unit); `unit_code_mismatch`: the laptop was set up for another unit than the code's", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 422, description = "`invalid_body`: missing field or wrong type", body = ErrorBody),
     )
@@ -118,6 +120,7 @@ pub async fn enroll(
         return Err(ApiError::InvalidField("device_id"));
     }
     let token = auth::new_token();
+    let now = Timestamp::now();
     let unit = state
         .storage
         .enroll(Enrollment {
@@ -126,8 +129,9 @@ pub async fn enroll(
             device_name,
             public_key,
             token_hash: auth::token_hash(&token),
-            now: Timestamp::now(),
+            now,
             org_code: req.org_code,
+            token_expired_before: Some(state.token_life.expired_before(now)),
         })
         .await?;
     tracing::info!(device_id = %req.device_id, unit = %unit.org_code, "device enrolled");

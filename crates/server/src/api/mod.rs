@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::storage::ServerStorage;
+use crate::token_life::TokenLife;
 
 pub use enroll::{EnrollRequest, EnrollResponse, UnitRef};
 pub use status::{Health, WhoAmI};
@@ -38,6 +39,8 @@ pub const EPOCH_HEADER: &str = "x-khuyenhoc-epoch";
 pub struct AppState {
     pub storage: Arc<dyn ServerStorage>,
     pub epoch: Uuid,
+    /// How long an unused token lives ([`crate::auth::AuthDevice`] refuses expired ones).
+    pub token_life: TokenLife,
     openapi: Arc<utoipa::openapi::OpenApi>,
 }
 
@@ -118,12 +121,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// The whole application, ready to serve.
-pub fn app(storage: Arc<dyn ServerStorage>, body_limit: usize) -> Router {
+pub fn app(storage: Arc<dyn ServerStorage>, body_limit: usize, token_life: TokenLife) -> Router {
     let epoch = storage.epoch();
     let (router, doc) = routes().split_for_parts();
     let state = AppState {
         storage,
         epoch,
+        token_life,
         openapi: Arc::new(doc),
     };
     let epoch_value =

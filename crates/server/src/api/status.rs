@@ -50,7 +50,7 @@ pub struct WhoAmI {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The device", body = WhoAmI),
-        (status = 401, description = "`unauthorized`: missing, unknown or revoked token", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked token; `token_expired`: unused for longer than the server's idle limit (enroll again with a new code)", body = ErrorBody),
     )
 )]
 pub async fn whoami(State(state): State<AppState>, AuthDevice(device): AuthDevice) -> Json<WhoAmI> {

@@ -46,7 +46,7 @@ fn check_format(format: i64) -> Result<(), ApiError> {
     responses(
         (status = 200, body = PushResponse, description = "One result per op: each is applied, duplicate, conflict or rejected (code `outside_scope`, `unknown_entity`, `invalid_value`, `insert_only` or `row_purged`: a row deleted and purged since)"),
         (status = 400, description = "`malformed_json`, `invalid_field`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked token; `token_expired`: unused for longer than the server's idle limit (enroll again with a new code)", body = ErrorBody),
         (status = 403, description = "`wrong_device`: ops in another device's name", body = ErrorBody),
         (status = 409, description = "`sequence_reused`: a device sequence already holds another op; nothing applied", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
@@ -88,7 +88,7 @@ pub async fn push(
     responses(
         (status = 200, body = PullPage, description = "A page of changes in version order and the cursor to ask from next"),
         (status = 400, description = "`invalid_field`: a negative cursor", body = ErrorBody),
-        (status = 401, description = "`unauthorized`", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: missing, unknown or revoked token; `token_expired`: unused for longer than the server's idle limit (enroll again with a new code)", body = ErrorBody),
         (status = 410, description = "`cursor_purged`: the cursor lies below the purge point and the device may hold purged rows: push what is pending, then pull from zero", body = ErrorBody),
         (status = 426, description = "`update_required`", body = ErrorBody),
     )
@@ -129,7 +129,7 @@ pub async fn pull(
     responses(
         (status = 200, body = PushResponse, description = "The push answer for the batch's device"),
         (status = 400, description = "`malformed_json`, `invalid_field`", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: the carrying device", body = ErrorBody),
+        (status = 401, description = "`unauthorized`, `token_expired`: the carrying device's token", body = ErrorBody),
         (status = 403, description = "`batch_signature_invalid`, `batch_device_unknown`, `wrong_device`", body = ErrorBody),
         (status = 409, description = "`sequence_reused`", body = ErrorBody),
         (status = 426, description = "`update_required`", body = ErrorBody),

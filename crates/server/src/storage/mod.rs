@@ -72,6 +72,11 @@ pub struct Enrollment {
     /// The official code of the unit the laptop was set up for, when it has one: the code's
     /// unit must have it (a commune set up offline binds to its own commune, never another).
     pub org_code: Option<String>,
+    /// A device already enrolled under this id, not revoked, of the code's unit, whose token
+    /// was last used before this time (its token has expired, see [`crate::token_life`]) is
+    /// enrolled again: it gets the new token and key and keeps its id, sequences and pull
+    /// progress. `None`, or any other existing device: [`StorageError::DeviceExists`].
+    pub token_expired_before: Option<Timestamp>,
 }
 
 /// Refuses an enrollment whose laptop was set up for another unit than the code's
@@ -104,6 +109,14 @@ pub struct AuthenticatedDevice {
     pub device_id: Uuid,
     pub device_name: String,
     pub unit: OrgUnit,
+}
+
+/// The device a bearer token belongs to (not revoked), and when the token was last used as
+/// the server wrote it down (at most once an hour, see [`crate::token_life`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub device: AuthenticatedDevice,
+    pub token_used_at: Timestamp,
 }
 
 /// What a push did: one result per op, and the highest device sequence now held.
@@ -199,10 +212,11 @@ pub trait ServerStorage: Send + Sync + 'static {
     /// Returns the device's unit.
     async fn enroll(&self, enrollment: Enrollment) -> StorageResult<OrgUnit>;
 
-    async fn device_by_token(
-        &self,
-        token_hash: [u8; 32],
-    ) -> StorageResult<Option<AuthenticatedDevice>>;
+    /// The device behind a token, unless unknown or revoked; whether it has expired is the
+    /// caller's to judge ([`crate::auth::AuthDevice`]), so this only reads.
+    async fn device_by_token(&self, token_hash: [u8; 32]) -> StorageResult<Option<TokenOwner>>;
+    /// Writes down that the device's token was used at `now` (never moving it back).
+    async fn touch_token(&self, device_id: Uuid, now: Timestamp) -> StorageResult<()>;
     /// A device that is not revoked, with the Ed25519 public key it registered: who signed a
     /// batch of ops carried by another device.
     async fn device_key(

@@ -31,7 +31,7 @@ use uuid::Uuid;
 
 use super::{
     AuthenticatedDevice, Device, Enrollment, NewEnrollmentCode, NewOrgUnit, OrgUnit, PullAnswer,
-    PurgeReport, PushAnswer, ServerStorage, StorageError, StorageResult,
+    PurgeReport, PushAnswer, ServerStorage, StorageError, StorageResult, TokenOwner,
 };
 use crate::config::redact_url;
 
@@ -66,6 +66,11 @@ const STEPS: &[(i64, &str, &str)] = &[
         6,
         "member_unit_field",
         include_str!("../../../../migrations/server-postgres/0006_member_unit_field.sql"),
+    ),
+    (
+        7,
+        "token_use",
+        include_str!("../../../../migrations/server-postgres/0007_token_use.sql"),
     ),
 ];
 
@@ -413,26 +418,60 @@ impl ServerStorage for PostgresStorage {
             .await?;
         let unit = unit_row(&unit);
         super::check_unit_code(e.org_code.as_deref(), &unit)?;
-        tx.execute(
-            "INSERT INTO devices (id, unit_id, name, public_key, token_hash, enrolled_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &e.device_id,
-                &unit_id,
-                &e.device_name,
-                &e.public_key.as_slice(),
-                &e.token_hash.as_slice(),
-                &e.now,
-            ],
-        )
-        .await
-        .map_err(|err| {
-            if violates(&err, "devices_pkey") {
-                StorageError::DeviceExists(e.device_id)
-            } else {
-                err.into()
+        let existing = tx
+            .query_opt(
+                "SELECT unit_id, revoked_at, token_used_at FROM devices WHERE id = $1 FOR UPDATE",
+                &[&e.device_id],
+            )
+            .await?;
+        match existing {
+            None => {
+                tx.execute(
+                    "INSERT INTO devices (id, unit_id, name, public_key, token_hash,
+                                          enrolled_at, token_used_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                    &[
+                        &e.device_id,
+                        &unit_id,
+                        &e.device_name,
+                        &e.public_key.as_slice(),
+                        &e.token_hash.as_slice(),
+                        &e.now,
+                    ],
+                )
+                .await
+                .map_err(|err| {
+                    // The same new device enrolling twice at once, with two codes.
+                    if violates(&err, "devices_pkey") {
+                        StorageError::DeviceExists(e.device_id)
+                    } else {
+                        err.into()
+                    }
+                })?;
             }
-        })?;
+            Some(row) => {
+                let device_unit: Uuid = row.get(0);
+                let revoked_at: Option<Timestamp> = row.get(1);
+                let used: Timestamp = row.get(2);
+                let expired = e.token_expired_before.is_some_and(|t| used < t);
+                if device_unit != unit_id || revoked_at.is_some() || !expired {
+                    return Err(StorageError::DeviceExists(e.device_id));
+                }
+                tx.execute(
+                    "UPDATE devices SET name = $1, public_key = $2, token_hash = $3,
+                                        token_used_at = $4
+                     WHERE id = $5",
+                    &[
+                        &e.device_name,
+                        &e.public_key.as_slice(),
+                        &e.token_hash.as_slice(),
+                        &e.now,
+                        &e.device_id,
+                    ],
+                )
+                .await?;
+            }
+        }
         let changed = tx
             .execute(
                 "UPDATE enrollment_codes SET used_at = $1, used_by_device = $2
@@ -447,25 +486,36 @@ impl ServerStorage for PostgresStorage {
         Ok(unit)
     }
 
-    async fn device_by_token(
-        &self,
-        token_hash: [u8; 32],
-    ) -> StorageResult<Option<AuthenticatedDevice>> {
+    async fn device_by_token(&self, token_hash: [u8; 32]) -> StorageResult<Option<TokenOwner>> {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT d.id AS device_id, d.name AS device_name,
+                "SELECT d.id AS device_id, d.name AS device_name, d.token_used_at,
                         u.id, u.org_code, u.name, u.parent_id
                  FROM devices d JOIN org_units u ON u.id = d.unit_id
                  WHERE d.token_hash = $1 AND d.revoked_at IS NULL",
                 &[&token_hash.as_slice()],
             )
             .await?;
-        Ok(row.map(|r| AuthenticatedDevice {
-            device_id: r.get("device_id"),
-            device_name: r.get("device_name"),
-            unit: unit_row(&r),
+        Ok(row.map(|r| TokenOwner {
+            device: AuthenticatedDevice {
+                device_id: r.get("device_id"),
+                device_name: r.get("device_name"),
+                unit: unit_row(&r),
+            },
+            token_used_at: r.get("token_used_at"),
         }))
+    }
+
+    async fn touch_token(&self, device_id: Uuid, now: Timestamp) -> StorageResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE devices SET token_used_at = $1 WHERE id = $2 AND token_used_at < $1",
+                &[&now, &device_id],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn device_key(

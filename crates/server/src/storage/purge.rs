@@ -22,7 +22,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 /// Devices silent for longer than this many days no longer hold the purge back (the default of
-/// `admin purge --horizon-days` and of the purge `serve` runs by itself).
+/// `admin purge --horizon-days` and of the purge `serve` runs by itself). Shorter than a token's
+/// life ([`crate::token_life`]): a device silent past the horizon can still come back with its
+/// token and pull everything again.
 pub const DEFAULT_HORIZON_DAYS: u32 = 90;
 
 /// What a purge needs to know of one enrolled device.

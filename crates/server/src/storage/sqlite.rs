@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::{
     AuthenticatedDevice, Device, Enrollment, NewEnrollmentCode, NewOrgUnit, OrgUnit, ServerStorage,
-    StorageError, StorageResult,
+    StorageError, StorageResult, TokenOwner,
 };
 
 /// `PRAGMA application_id` of a khuyenhoc server database ("KHSV").
@@ -48,6 +48,9 @@ const STEPS: &[M<'static>] = &[
     )),
     M::up(include_str!(
         "../../../../migrations/server-sqlite/0006_member_unit_field.sql"
+    )),
+    M::up(include_str!(
+        "../../../../migrations/server-sqlite/0007_token_use.sql"
     )),
 ];
 
@@ -337,26 +340,48 @@ impl ServerStorage for SqliteStorage {
                 unit_row,
             )?;
             super::check_unit_code(e.org_code.as_deref(), &unit)?;
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM devices WHERE id = ?1)",
-                [e.device_id.to_string()],
-                |r| r.get(0),
-            )?;
-            if exists {
-                return Err(StorageError::DeviceExists(e.device_id));
+            let existing: Option<(String, Option<i64>, i64)> = tx
+                .query_row(
+                    "SELECT unit_id, revoked_at, token_used_at FROM devices WHERE id = ?1",
+                    [e.device_id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            match existing {
+                None => {
+                    tx.execute(
+                        "INSERT INTO devices(id, unit_id, name, public_key, token_hash,
+                                             enrolled_at, token_used_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                        params![
+                            e.device_id.to_string(),
+                            unit_id,
+                            e.device_name,
+                            e.public_key.as_slice(),
+                            e.token_hash.as_slice(),
+                            ms(e.now)
+                        ],
+                    )?;
+                }
+                Some((device_unit, None, used))
+                    if device_unit == unit_id
+                        && e.token_expired_before.is_some_and(|t| used < ms(t)) =>
+                {
+                    tx.execute(
+                        "UPDATE devices SET name = ?1, public_key = ?2, token_hash = ?3,
+                                            token_used_at = ?4
+                         WHERE id = ?5",
+                        params![
+                            e.device_name,
+                            e.public_key.as_slice(),
+                            e.token_hash.as_slice(),
+                            ms(e.now),
+                            e.device_id.to_string()
+                        ],
+                    )?;
+                }
+                Some(_) => return Err(StorageError::DeviceExists(e.device_id)),
             }
-            tx.execute(
-                "INSERT INTO devices(id, unit_id, name, public_key, token_hash, enrolled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    e.device_id.to_string(),
-                    unit_id,
-                    e.device_name,
-                    e.public_key.as_slice(),
-                    e.token_hash.as_slice(),
-                    ms(e.now)
-                ],
-            )?;
             let changed = tx.execute(
                 "UPDATE enrollment_codes SET used_at = ?1, used_by_device = ?2
                  WHERE code_hash = ?3 AND used_at IS NULL",
@@ -371,31 +396,42 @@ impl ServerStorage for SqliteStorage {
         .await
     }
 
-    async fn device_by_token(
-        &self,
-        token_hash: [u8; 32],
-    ) -> StorageResult<Option<AuthenticatedDevice>> {
+    async fn device_by_token(&self, token_hash: [u8; 32]) -> StorageResult<Option<TokenOwner>> {
         self.with_conn(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT d.id, d.name, u.id, u.org_code, u.name, u.parent_id
+                    "SELECT d.id, d.name, u.id, u.org_code, u.name, u.parent_id, d.token_used_at
                      FROM devices d JOIN org_units u ON u.id = d.unit_id
                      WHERE d.token_hash = ?1 AND d.revoked_at IS NULL",
                     [token_hash.as_slice()],
                     |r| {
-                        Ok(AuthenticatedDevice {
-                            device_id: uuid_col(r, 0)?,
-                            device_name: r.get(1)?,
-                            unit: OrgUnit {
-                                id: uuid_col(r, 2)?,
-                                org_code: r.get(3)?,
-                                name: r.get(4)?,
-                                parent_id: opt_uuid_col(r, 5)?,
+                        Ok(TokenOwner {
+                            device: AuthenticatedDevice {
+                                device_id: uuid_col(r, 0)?,
+                                device_name: r.get(1)?,
+                                unit: OrgUnit {
+                                    id: uuid_col(r, 2)?,
+                                    org_code: r.get(3)?,
+                                    name: r.get(4)?,
+                                    parent_id: opt_uuid_col(r, 5)?,
+                                },
                             },
+                            token_used_at: from_ms(r.get(6)?)?,
                         })
                     },
                 )
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn touch_token(&self, device_id: Uuid, now: Timestamp) -> StorageResult<()> {
+        self.with_conn(move |conn| {
+            conn.execute(
+                "UPDATE devices SET token_used_at = ?1 WHERE id = ?2 AND token_used_at < ?1",
+                params![ms(now), device_id.to_string()],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -2,8 +2,12 @@
 //! `khuyenhoc_server::testing`).
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::SigningKey;
 use jiff::{SignedDuration, Timestamp};
 use khuyenhoc_server::admin::Admin;
 #[allow(unused_imports)]
@@ -12,7 +16,8 @@ pub use khuyenhoc_server::test_on_both_databases;
 pub use khuyenhoc_server::testing::{Backend, TestDatabase};
 use khuyenhoc_server::{RunningServer, ServerConfig, start};
 use khuyenhoc_sync_protocol::{
-    Change, OP_FORMAT, Op, OpField, PullPage, PullRequest, PushRequest, PushResponse,
+    BatchBody, Change, OP_FORMAT, Op, OpField, PullPage, PullRequest, PushRequest, PushResponse,
+    SignedBatch,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -80,6 +85,39 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Posts raw `body` bytes as JSON to `path`, with a bearer token and a content encoding
+    /// (`gzip`, `zstd`) if given: what a broken or hostile client may send.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+        encoding: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(encoding) = encoding {
+            req = req.header("content-encoding", encoding);
+        }
+        req.body(body).send().await.unwrap()
+    }
+
+    /// Posts `body` as JSON to `path` with `token`, whatever the answer.
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: &str,
+        body: &impl serde::Serialize,
+    ) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).unwrap();
+        self.post_bytes(path, Some(token), bytes, None).await
+    }
+
     pub async fn whoami(&self, token: &str) -> reqwest::Response {
         self.client
             .get(self.url("/v1/whoami"))
@@ -113,11 +151,47 @@ impl TestServer {
     }
 }
 
-pub fn public_key() -> String {
+pub fn signing_key() -> SigningKey {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).unwrap();
-    let key = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key();
-    STANDARD.encode(key.as_bytes())
+    SigningKey::from_bytes(&seed)
+}
+
+pub fn public_key() -> String {
+    public_key_of(&signing_key())
+}
+
+pub fn public_key_of(key: &SigningKey) -> String {
+    STANDARD.encode(key.verifying_key().as_bytes())
+}
+
+/// Sends `path` a request announcing all of `body` (content-length) but carrying only its
+/// first half, then closes the sending side, as a laptop whose connection dies mid-upload; the
+/// raw answer, empty when the server just closed the connection.
+pub async fn send_cut_off(
+    addr: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> String {
+    let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n{auth}\
+         content-length: {}\r\n\r\n",
+        body.len()
+    );
+    let half = body[..body.len() / 2].to_vec();
+    tokio::task::spawn_blocking(move || {
+        let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+        tcp.write_all(head.as_bytes()).unwrap();
+        tcp.write_all(&half).unwrap();
+        tcp.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut out = String::new();
+        let _ = tcp.read_to_string(&mut out);
+        out
+    })
+    .await
+    .unwrap()
 }
 
 pub fn enroll_body(code: &str, device_id: Uuid) -> Value {
@@ -148,6 +222,8 @@ pub struct HttpDevice {
     pub next_seq: i64,
     /// The op format its requests and ops carry (a laptop not yet updated sends the previous).
     pub format: i64,
+    /// The key it enrolled with (it signs its batches).
+    pub key: SigningKey,
 }
 
 impl TestServer {
@@ -160,7 +236,10 @@ impl TestServer {
             .unwrap()
             .code;
         let id = Uuid::now_v7();
-        let resp = self.enroll(&enroll_body(&code, id)).await;
+        let key = signing_key();
+        let mut body = enroll_body(&code, id);
+        body["public_key"] = public_key_of(&key).into();
+        let resp = self.enroll(&body).await;
         assert_eq!(resp.status(), 200);
         let body: Value = resp.json().await.unwrap();
         HttpDevice {
@@ -168,7 +247,18 @@ impl TestServer {
             token: body["token"].as_str().unwrap().to_owned(),
             next_seq: 1,
             format: OP_FORMAT,
+            key,
         }
+    }
+
+    /// Pushes `ops` as `d`, whatever the answer.
+    pub async fn push_raw(&self, d: &HttpDevice, ops: Vec<Op>) -> reqwest::Response {
+        let request = PushRequest {
+            op_format: d.format,
+            device_id: d.id.to_string(),
+            ops,
+        };
+        self.post_as("/v1/push", &d.token, &request).await
     }
 
     /// Pushes `ops` as `d`; the answer must be 200.
@@ -233,6 +323,46 @@ impl HttpDevice {
             field.base = Some(seen.to_owned());
         }
         op
+    }
+
+    /// A new commune row bound to the server's unit `code` (applied when `code` is a unit the
+    /// device may write in).
+    pub fn commune(&mut self, code: &str) -> Op {
+        self.op(
+            "org_unit",
+            &Uuid::now_v7().to_string(),
+            "unit.add",
+            &[
+                ("kind", json!("commune")),
+                ("name", json!(format!("Hội Khuyến học {code}"))),
+                ("org_code", json!(code)),
+            ],
+        )
+    }
+
+    /// A new branch row under the unit row `parent`.
+    pub fn branch(&mut self, parent: &str) -> Op {
+        self.op(
+            "org_unit",
+            &Uuid::now_v7().to_string(),
+            "unit.add",
+            &[
+                ("kind", json!("branch")),
+                ("name", json!("Chi hội Thôn 1")),
+                ("parent_id", json!(parent)),
+            ],
+        )
+    }
+
+    /// `ops` in a batch file signed with this device's key.
+    pub fn batch(&self, ops: Vec<Op>) -> SignedBatch {
+        let body = BatchBody {
+            device_id: self.id.to_string(),
+            created_ms: 0,
+            op_format: self.format,
+            ops,
+        };
+        SignedBatch::sign(&body, &self.key)
     }
 
     /// An op of this device on the `entity` row `row` (its next sequence, a fresh version).
