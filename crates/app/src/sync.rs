@@ -50,6 +50,8 @@ pub(crate) struct SyncRunner {
     wake: tokio::sync::Notify,
     running: AtomicBool,
     last_result: Mutex<Option<String>>,
+    /// The server said this laptop's token expired (unused too long): it must enroll again.
+    token_expired: AtomicBool,
 }
 
 /// What the status line and the sync screen show.
@@ -72,6 +74,9 @@ pub struct SyncView {
     pub running: bool,
     /// What the last sync of this session did.
     pub last_result: Option<String>,
+    /// The server no longer takes this laptop's token (unused for too long): the chairperson
+    /// enrolls it again with a new code, and what it queued meanwhile then goes up.
+    pub reenroll: bool,
 }
 
 /// The enrollment form: the server and the one-time code from the province.
@@ -172,6 +177,7 @@ impl App {
             last_error: status.last_error,
             clock_warning,
             running: self.sync.running.load(Ordering::SeqCst),
+            reenroll: self.sync.token_expired.load(Ordering::SeqCst),
             last_result: self
                 .sync
                 .last_result
@@ -210,6 +216,7 @@ impl App {
                 SyncError::Unreachable { .. } => field_error(&e, "server_url", lang),
                 e => from_sync(&e, lang),
             })?;
+        self.sync.token_expired.store(false, Ordering::SeqCst);
         Ok(())
     }
 
@@ -231,6 +238,9 @@ impl App {
         self.sync.running.store(true, Ordering::SeqCst);
         let result = khuyenhoc_sync_client::sync_once(&self.store, &connection).await;
         self.sync.running.store(false, Ordering::SeqCst);
+        let expired = matches!(&result, Err(SyncError::Server { status: 401, code, .. })
+            if code == "token_expired");
+        self.sync.token_expired.store(expired, Ordering::SeqCst);
         if let Ok(summary) = &result {
             *self
                 .sync

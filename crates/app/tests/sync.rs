@@ -2,7 +2,8 @@
 //! SQLite, and again on PostgreSQL): the
 //! chairperson enrolls the first laptop, a second laptop joins the commune from the first-run
 //! screen and logs in with the chairperson's PIN, the background task syncs again by itself
-//! once the server is back, and a conflict is reviewed and settled with the value that lost.
+//! once the server is back, a conflict is reviewed and settled with the value that lost, and a
+//! laptop whose token expired is asked to enroll again and keeps its work.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -436,6 +437,45 @@ async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and
     }
 }
 
+/// A laptop left unused past the server's token life is told to enroll again; the
+/// chairperson does it from the sync screen with a new code, and what waited goes up.
+async fn a_laptop_whose_token_expired_is_asked_to_enroll_again_and_keeps_its_work(
+    db: TestDatabase,
+) {
+    let w = world(db).await;
+    let (app, _) = w.first_laptop().await;
+    let view = app.sync_view().unwrap();
+    assert!(!view.reenroll);
+    let device = w.db.text_rows("SELECT CAST(id AS TEXT) FROM devices").await;
+    let device: uuid::Uuid = device[0][0].parse().unwrap();
+    w.db.age_token_use(device, 400).await;
+    let commune = app.units().unwrap()[0].clone();
+    app.member_save(MemberForm {
+        unit_id: commune.id.clone(),
+        full_name: "Đỗ Thị Hoa".into(),
+        ..Default::default()
+    })
+    .unwrap();
+
+    let err = app.sync_now().await.unwrap_err();
+    assert_eq!(err.code, "token_expired", "{err:?}");
+    let view = app.sync_view().unwrap();
+    assert!(view.reenroll, "{view:?}");
+    assert!(view.enrolled);
+    assert_eq!(view.pending, 1, "the new member still waits");
+
+    let view = app.enroll(w.form("Máy chủ tịch").await).await.unwrap();
+    assert!(!view.reenroll, "{view:?}");
+    let view = app.sync_now().await.unwrap();
+    assert_eq!(view.pending, 0, "{view:?}");
+    assert!(!view.reenroll);
+    assert_eq!(
+        w.db.scalar("SELECT count(*) FROM devices").await,
+        1,
+        "enrolled again under the same device, not as a second one"
+    );
+}
+
 test_on_both_databases!(
     a_code_for_another_commune_is_refused_and_stays_unused,
     a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin,
@@ -443,4 +483,5 @@ test_on_both_databases!(
     the_background_task_syncs_by_itself_once_the_server_is_back,
     a_conflict_is_reviewed_and_settled_with_the_value_that_lost,
     the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and_merged,
+    a_laptop_whose_token_expired_is_asked_to_enroll_again_and_keeps_its_work,
 );

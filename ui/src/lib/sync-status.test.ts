@@ -14,6 +14,7 @@ const view = (over: Partial<SyncView> = {}): SyncView => ({
   clock_warning: null,
   running: false,
   last_result: null,
+  reenroll: false,
   ...over,
 });
 

@@ -27,4 +27,9 @@ clock_warning: string | null, running: boolean,
 /**
  * What the last sync of this session did.
  */
-last_result: string | null, };
+last_result: string | null, 
+/**
+ * The server no longer takes this laptop's token (unused for too long): the chairperson
+ * enrolls it again with a new code, and what it queued meanwhile then goes up.
+ */
+reenroll: boolean, };
