@@ -2,7 +2,9 @@
 //! joins the commune from the first-run screen (a wrong code gets its message under the field),
 //! receives the officers and members the chairperson's laptop sent, logs in with the
 //! chairperson's PIN, and its own new member reaches the first laptop after "Đồng bộ ngay"; the
-//! status line tells what waits and when the last sync was, and the sync screen names the server.
+//! status line tells what waits and when the last sync was, and the sync screen names the server;
+//! then both laptops change one phone offline, and the losing value is reviewed on the sync
+//! screen and chosen after all.
 //! Once with the server on a SQLite file, once on a fresh PostgreSQL database
 //! (`KHUYENHOC_TEST_POSTGRES`, which scripts/test sets).
 
@@ -138,4 +140,65 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
         .map(|r| r.full_name)
         .collect();
     assert_eq!(names, ["Lê Đức Anh", "Đỗ Thị Hoa"]);
+
+    // Both laptops change Lê Đức Anh's phone offline, this one first: the chairperson's later
+    // edit wins everywhere, and this laptop's value is kept as a conflict, reviewed on its sync
+    // screen, where the officer chooses it after all.
+    click(&app, "nav-members").await;
+    click(&app, "member-row").await; // Anh: first by given name
+    type_into(&app, "field-phone", "0988 222 333").await;
+    click(&app, "member-save").await;
+    wait_sync_line(&app, "1 thay đổi chờ gửi").await;
+    let anh = first
+        .members_page(MemberQueryForm::default())
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.full_name == "Lê Đức Anh")
+        .unwrap();
+    let phone_at_first = |first: &App| {
+        first
+            .member_detail(anh.id.clone())
+            .unwrap()
+            .row
+            .phone
+            .unwrap_or_default()
+    };
+    first
+        .member_save(MemberForm {
+            id: Some(anh.id.clone()),
+            unit_id: anh.unit_id.clone(),
+            full_name: anh.full_name.clone(),
+            phone: Some("0977 000 111".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    first.sync_now().await.unwrap();
+    click(&app, "sync-now").await;
+    wait_sync_line(&app, "1 xung đột cần xem").await;
+    click(&app, "nav-sync").await;
+    app.wait_text("conflict-kept", "0977000111").await;
+    app.wait_text("conflict-lost", "0988222333").await;
+    if shoot {
+        screenshot(&app, "sync-conflict").await;
+    }
+    click(&app, "conflict-use-lost").await;
+    wait_sync_line(&app, "1 thay đổi chờ gửi").await;
+    let line = app.text("sync-line").await;
+    assert!(!line.contains("xung đột"), "{line}");
+    click(&app, "sync-now").await;
+    poll(
+        "the chosen value to reach the first laptop",
+        APP_DEADLINE,
+        || async {
+            first.sync_now().await.unwrap();
+            (phone_at_first(&first) == "0988222333").then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        first.sync_view().unwrap().conflicts,
+        0,
+        "a choice is a sequential edit, not a new conflict"
+    );
 }
