@@ -10,6 +10,22 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// The `khuyenhoc-server` binary beside the `khuyenhoc` one (built by `cargo test
+/// --workspace`, or `cargo build -p khuyenhoc-server`), or `KHUYENHOC_SERVER_BIN`.
+pub fn server_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("KHUYENHOC_SERVER_BIN") {
+        return PathBuf::from(p);
+    }
+    let bin =
+        khuyenhoc_bin().with_file_name(format!("khuyenhoc-server{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p khuyenhoc-server` or set KHUYENHOC_SERVER_BIN",
+        bin.display()
+    );
+    bin
+}
+
 /// The `khuyenhoc` binary cargo built beside this test (or `KHUYENHOC_BIN`).
 pub fn khuyenhoc_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("KHUYENHOC_BIN") {
