@@ -437,6 +437,52 @@ async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and
     }
 }
 
+/// Two officers give the same member card number to two people offline: both records reach
+/// every laptop (a card number held twice is not refused, here or on the server), nothing is
+/// parked, and every laptop shows the pair as a likely duplicate to look at.
+async fn a_card_number_given_twice_offline_arrives_as_a_likely_duplicate_not_a_refusal(
+    db: TestDatabase,
+) {
+    let w = world(db).await;
+    let (a, row) = w.first_laptop().await;
+    let b = w.app("b");
+    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
+    b.login("lan".into(), "2580".into()).unwrap();
+    let add = |app: &App, name: &str, card: &str| {
+        app.member_save(MemberForm {
+            unit_id: row.unit_id.clone(),
+            full_name: name.into(),
+            card_number: Some(card.into()),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let on_a = add(&a, "Trần Thị Bình", "KH-0042");
+    let on_b = add(&b, "Phạm Văn Cường", "kh-0042");
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+    a.sync_now().await.unwrap();
+    for app in [&a, &b] {
+        let view = app.sync_view().unwrap();
+        assert_eq!((view.pending, view.parked), (0, 0), "{view:?}");
+        assert!(app.parked().unwrap().is_empty());
+        let groups = app.duplicates().unwrap();
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        assert_eq!(groups[0].reason, "same_card");
+        let mut ids: Vec<&str> = groups[0].members.iter().map(|m| m.id.as_str()).collect();
+        ids.sort();
+        let mut want = [on_a.id.as_str(), on_b.id.as_str()];
+        want.sort();
+        assert_eq!(ids, want);
+    }
+    assert_eq!(
+        w.db.scalar("SELECT count(*) FROM ops_received WHERE outcome = 'rejected'")
+            .await,
+        0,
+        "the server refused nothing"
+    );
+}
+
 /// A laptop left unused past the server's token life is told to enroll again; the
 /// chairperson does it from the sync screen with a new code, and what waited goes up.
 async fn a_laptop_whose_token_expired_is_asked_to_enroll_again_and_keeps_its_work(
@@ -484,4 +530,5 @@ test_on_both_databases!(
     a_conflict_is_reviewed_and_settled_with_the_value_that_lost,
     the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and_merged,
     a_laptop_whose_token_expired_is_asked_to_enroll_again_and_keeps_its_work,
+    a_card_number_given_twice_offline_arrives_as_a_likely_duplicate_not_a_refusal,
 );
