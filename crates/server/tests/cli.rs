@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 
 use common::*;
@@ -201,16 +201,55 @@ async fn serve_creates_its_database_and_stops_on_sigterm(database: TestDatabase)
         .unwrap();
     assert_eq!(resp.status(), 401);
 
+    // A request in flight when the stop comes: its head and half its body are sent, then
+    // SIGTERM; once the server says it is shutting down, the rest of the body goes, and the
+    // request is still answered in full before the server exits.
+    let body = format!(
+        r#"{{"code":"XXXX-XXXX-XXXX","device_id":"{}","public_key":"AAAA","device_name":"Máy thử"}}"#,
+        Uuid::now_v7()
+    );
+    let (first, second) = body.as_bytes().split_at(body.len() / 2);
+    let mut in_flight = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        in_flight,
+        "POST /v1/enroll HTTP/1.1\r\nHost: {addr}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    in_flight.write_all(first).unwrap();
+    in_flight.flush().unwrap();
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
+    let mut rest = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the server ended without saying it was shutting down: {rest}"
+        );
+        rest.push_str(&line);
+        if line.contains("shutting down") {
+            break;
+        }
+    }
+    in_flight.write_all(second).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut in_flight, &mut answer).unwrap();
+    assert!(
+        // The handler read the whole body: it got as far as the (made-up) key.
+        answer.starts_with("HTTP/1.1 400")
+            && answer.ends_with(
+                r#""code":"invalid_public_key","message":"Khóa công khai của máy không hợp lệ."}"#
+            ),
+        "the request in flight was answered in full: {answer:?}"
+    );
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful stop exits 0: {exit:?}");
-    let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(rest.contains("shutting down"), "{rest}");
     // Requests are logged, tokens never.
     let all = logs + &rest;
     assert!(
