@@ -441,3 +441,40 @@ fn merging_communes_lists_card_numbers_now_held_twice() {
     let human = env.run(&["units", "history", "26737"]);
     assert!(String::from_utf8_lossy(&human.stdout).contains("sáp nhập"));
 }
+
+#[test]
+fn the_chairperson_sets_how_long_sent_changes_are_kept_and_a_wrong_number_changes_nothing() {
+    let env = Env::new();
+    env.setup_commune();
+    let chair = |args: &[&str]| {
+        env.cmd()
+            .env("KHUYENHOC_USER", "lan")
+            .env("KHUYENHOC_PIN", "2580")
+            .arg("--json")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let read = |out: std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let out = chair(&["sync", "keep-days"]);
+    assert!(out.status.success());
+    assert_eq!(read(out)["keep_days"], 90, "the default");
+    let out = chair(&["sync", "keep-days", "30"]);
+    assert!(out.status.success());
+    assert_eq!(read(out)["keep_days"], 30);
+
+    let out = chair(&["sync", "keep-days", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = read(out);
+    assert_eq!(err["error"]["code"], "invalid_keep_days");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("từ 7 đến 3650 (nhận được 3)"),
+        "{err}"
+    );
+    assert_eq!(read(chair(&["sync", "keep-days"]))["keep_days"], 30);
+}

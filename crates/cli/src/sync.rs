@@ -25,6 +25,9 @@ pub enum SyncCommand {
     },
     /// Take another laptop's signed file and hand it to the server at this laptop's next sync.
     Import { file: std::path::PathBuf },
+    /// How many days changes already sent are kept, to give back to a server restored from
+    /// an older backup (90 by default); with DAYS, set it (7 to 3650; the chairperson).
+    KeepDays { days: Option<i64> },
 }
 
 #[derive(Args)]
@@ -98,6 +101,7 @@ pub fn run(ctx: &Ctx, command: Option<SyncCommand>) -> Result<(), StoreError> {
         SyncCommand::Status => status(ctx),
         SyncCommand::Export { file } => export(ctx, &file),
         SyncCommand::Import { file } => import(ctx, &file),
+        SyncCommand::KeepDays { days } => keep_days(ctx, days),
     }
 }
 
@@ -181,6 +185,19 @@ fn local_time(ms: i64) -> String {
                 .to_string()
         })
         .unwrap_or_else(|_| ms.to_string())
+}
+
+fn keep_days(ctx: &Ctx, days: Option<i64>) -> Result<(), StoreError> {
+    let mut store = ctx.open()?;
+    if let Some(days) = days {
+        store.require(khuyenhoc_domain::Permission::ManageOfficers)?;
+        store.set_sync_keep_days(days)?;
+    }
+    let days = store.sync_keep_days()?;
+    ctx.out.done(
+        &serde_json::json!({ "keep_days": days }),
+        &format!("Các thay đổi đã gửi được giữ {days} ngày trên máy này."),
+    )
 }
 
 fn status(ctx: &Ctx) -> Result<(), StoreError> {

@@ -47,7 +47,9 @@ pub use remote::ApplyReport;
 pub use search::{MemberCounts, MemberPage, MemberQuery};
 pub use sync::{Enrollment, PullReport, PushReport, SERVER_EPOCH_CHANGED, SyncStatus};
 pub use sync_review::{ParkedOp, SyncConflict};
-pub use sync_upkeep::{CLOCK_WARNING_MS, DEFAULT_KEEP_ACKED_DAYS, RestoredServer, SEQUENCE_BEHIND};
+pub use sync_upkeep::{
+    CLOCK_WARNING_MS, DEFAULT_KEEP_ACKED_DAYS, KEEP_ACKED_DAYS, RestoredServer, SEQUENCE_BEHIND,
+};
 pub use write::{FieldChange, OP_FORMAT};
 
 /// Test support: build a database at an older schema, as an older version of the app left it.

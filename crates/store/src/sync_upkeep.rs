@@ -16,6 +16,9 @@ pub const CLOCK_WARNING_MS: i64 = 24 * 60 * 60 * 1000;
 /// Acknowledged ops are kept this many days by default (setting `sync_keep_days`).
 pub const DEFAULT_KEEP_ACKED_DAYS: i64 = 90;
 
+/// What [`Store::set_sync_keep_days`] accepts.
+pub const KEEP_ACKED_DAYS: std::ops::RangeInclusive<i64> = 7..=3650;
+
 /// What repairing a restored server queued again.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RestoredServer {
@@ -75,14 +78,41 @@ impl Store {
         Ok(id)
     }
 
-    /// Deletes acknowledged ops older than the `sync_keep_days` setting, but for refused ones
-    /// still waiting for a person; returns how many.
-    pub fn purge_acknowledged_ops(&mut self) -> Result<usize> {
-        let days = self
+    /// How many days acknowledged ops are kept (to give back to a server restored from an
+    /// older backup): the `sync_keep_days` setting, or [`DEFAULT_KEEP_ACKED_DAYS`].
+    pub fn sync_keep_days(&self) -> Result<i64> {
+        Ok(self
             .local_setting("sync_keep_days")?
             .and_then(|d| d.parse::<i64>().ok())
             .filter(|d| *d >= 0)
-            .unwrap_or(DEFAULT_KEEP_ACKED_DAYS);
+            .unwrap_or(DEFAULT_KEEP_ACKED_DAYS))
+    }
+
+    /// Sets [`Store::sync_keep_days`]: between [`KEEP_ACKED_DAYS`]'s bounds (a week, so a
+    /// server restored from last week's backup can still be repaired, to ten years).
+    pub fn set_sync_keep_days(&mut self, days: i64) -> Result<()> {
+        if !KEEP_ACKED_DAYS.contains(&days) {
+            return Err(StoreError::rule(
+                "invalid_keep_days",
+                format!(
+                    "Số ngày giữ thay đổi đã gửi phải từ {} đến {} (nhận được {days}).",
+                    KEEP_ACKED_DAYS.start(),
+                    KEEP_ACKED_DAYS.end()
+                ),
+                format!(
+                    "days to keep sent changes must be {} to {} (got {days})",
+                    KEEP_ACKED_DAYS.start(),
+                    KEEP_ACKED_DAYS.end()
+                ),
+            ));
+        }
+        self.set_local_setting("sync_keep_days", &days.to_string())
+    }
+
+    /// Deletes acknowledged ops older than the `sync_keep_days` setting, but for refused ones
+    /// still waiting for a person; returns how many.
+    pub fn purge_acknowledged_ops(&mut self) -> Result<usize> {
+        let days = self.sync_keep_days()?;
         let before = now_ms() as i64 - days * 24 * 60 * 60 * 1000;
         Ok(self.conn.execute(
             "DELETE FROM outbox WHERE acked = 1 AND acked_ms < ?1
