@@ -20,8 +20,23 @@ use khuyenhoc_server::{Database, PurgeSchedule, ServerConfig, start};
     about = "Máy chủ đồng bộ khuyenhoc (central sync server)"
 )]
 struct Cli {
+    /// Logs as plain lines (`text`), or one JSON object per line (`json`) for a log collector.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Text,
+        env = "KHUYENHOC_SERVER_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -155,13 +170,16 @@ fn main() -> std::process::ExitCode {
         Command::Serve { .. } => "info",
         Command::Admin { .. } => "warn",
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| default_filter.into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -33,6 +33,86 @@ fn ok(out: Output) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A `khuyenhoc-server serve` on 127.0.0.1:0, once it says where it listens.
+struct Serving {
+    child: std::process::Child,
+    stderr: BufReader<std::process::ChildStderr>,
+    /// What it logged up to then.
+    logs: String,
+    /// `127.0.0.1:PORT`
+    addr: String,
+}
+
+fn serve(args: &[&str]) -> Serving {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut logs = String::new();
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "server exited: {logs}"
+        );
+        logs.push_str(&line);
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    Serving {
+        child,
+        stderr,
+        logs,
+        addr,
+    }
+}
+
+/// With `--log-format json` every log line is one JSON object a collector can read: each
+/// request with its method, path and status; tokens never.
+#[tokio::test]
+async fn logs_can_be_one_json_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let Serving {
+        mut child,
+        mut stderr,
+        logs,
+        addr,
+    } = serve(&["--db", db.to_str().unwrap(), "--log-format", "json"]);
+    let secret = "dGhpcy1pcy1hLXNlY3JldC10b2tlbi1mb3ItdGVzdA";
+    let resp = reqwest::Client::new()
+        .get(format!("http://{addr}/v1/whoami"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let all = logs + &rest;
+    assert!(!all.contains(secret), "{all}");
+    let entries: Vec<Value> = all
+        .lines()
+        // The one plain line is the address, for a person starting the server by hand.
+        .filter(|line| !line.starts_with("khuyenhoc-server listening on"))
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        entries.iter().any(|e| e["span"]["method"] == "GET"
+            && e["span"]["path"] == "/v1/whoami"
+            && e["fields"]["status"] == 401),
+        "{all}"
+    );
+}
+
 async fn admin_commands_end_to_end(database: TestDatabase) {
     let db = database.arg();
     let db = db.as_str();
@@ -163,27 +243,12 @@ async fn serve_creates_its_database_and_stops_on_sigterm(database: TestDatabase)
         Backend::Postgres => database.arg(),
     };
     assert!(!file.exists());
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut logs = String::new();
-    let addr = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "server exited: {logs}"
-        );
-        logs.push_str(&line);
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let Serving {
+        mut child,
+        mut stderr,
+        logs,
+        addr,
+    } = serve(&["--db", &db]);
     let health: Value = reqwest::get(format!("http://{addr}/health"))
         .await
         .unwrap()
