@@ -8,10 +8,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jiff::SignedDuration;
-use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
-use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_tests::Env;
 
 /// Runs the CLI as the chairperson on a blocking thread (the server runs on this runtime).
@@ -39,18 +37,7 @@ async fn sync_status(env: &Env) -> serde_json::Value {
 async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code(db: TestDatabase) {
     let env = Env::new();
     env.setup_commune();
-    let server = start(ServerConfig::new(
-        "127.0.0.1:0".parse().unwrap(),
-        db.db().clone(),
-    ))
-    .await
-    .unwrap();
-    let admin = Admin::open_database(db.db()).await.unwrap();
-    admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
-    admin
-        .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
-        .await
-        .unwrap();
+    let (server, admin) = khuyenhoc_tests::server_with_commune(&db).await;
     let code = admin
         .create_code("26734", SignedDuration::from_hours(72))
         .await
@@ -143,11 +130,7 @@ async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code(db: TestDatabas
     // A second laptop joins the commune: it enrolls (no officer exists on it yet), pulls the
     // register with the officers, and then the chairperson logs in there with her own PIN.
     let second = Env::new();
-    let join_code = admin
-        .create_code("26734", SignedDuration::from_hours(1))
-        .await
-        .unwrap()
-        .code;
+    let join_code = khuyenhoc_tests::commune_code(&admin).await;
     let mut cmd = second.cmd();
     cmd.env_remove("KHUYENHOC_USER")
         .args(["--json", "enroll", "--server", &url, "--code", &join_code]);
@@ -218,26 +201,9 @@ async fn member_names(env: &Env) -> Vec<String> {
 /// file is refused whole and changes nothing; when the laptop itself syncs later, nothing is
 /// applied twice.
 async fn a_laptop_with_no_connection_sends_its_changes_on_a_file(db: TestDatabase) {
-    let server = start(ServerConfig::new(
-        "127.0.0.1:0".parse().unwrap(),
-        db.db().clone(),
-    ))
-    .await
-    .unwrap();
-    let admin = Admin::open_database(db.db()).await.unwrap();
-    admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
-    admin
-        .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
-        .await
-        .unwrap();
+    let (server, admin) = khuyenhoc_tests::server_with_commune(&db).await;
     let url = format!("http://{}", server.addr);
-    let code = || async {
-        admin
-            .create_code("26734", SignedDuration::from_hours(1))
-            .await
-            .unwrap()
-            .code
-    };
+    let code = || async { khuyenhoc_tests::commune_code(&admin).await };
     // The commune's laptop, and the relay: a second laptop of the commune that joined it.
     let far = Env::new();
     far.setup_commune();

@@ -24,13 +24,11 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, Once};
 use std::time::Instant;
 
-use jiff::SignedDuration;
 use khuyenhoc_domain::org::OrgUnitInput;
 use khuyenhoc_domain::{MemberInput, MemberStatus};
 use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
-use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_store::{OpenOptions, Store};
 use khuyenhoc_sync_client::{Connection, ServerAddress, enroll, sync_once};
 use khuyenhoc_tests::proxy::{Fault, Proxy, seeded};
@@ -196,11 +194,7 @@ async fn enrolled(
         )
         .unwrap(),
     );
-    let code = admin
-        .create_code("26734", SignedDuration::from_hours(1))
-        .await
-        .unwrap()
-        .code;
+    let code = khuyenhoc_tests::commune_code(admin).await;
     let token = enroll(&store, server.clone(), &code, name)
         .await
         .unwrap()
@@ -231,27 +225,10 @@ fn set_up_commune(store: &Mutex<Store>, members: &[&str]) {
     }
 }
 
-/// The real server in-process on 127.0.0.1:0 with the province and Tân Hòa.
-async fn server_with_commune(db: &TestDatabase) -> (khuyenhoc_server::RunningServer, Admin) {
-    let server = start(ServerConfig::new(
-        "127.0.0.1:0".parse().unwrap(),
-        db.db().clone(),
-    ))
-    .await
-    .unwrap();
-    let admin = Admin::open_database(db.db()).await.unwrap();
-    admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
-    admin
-        .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
-        .await
-        .unwrap();
-    (server, admin)
-}
-
 async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestDatabase) {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
-    let (server, admin) = server_with_commune(&db).await;
+    let (server, admin) = khuyenhoc_tests::server_with_commune(&db).await;
     let proxy = Proxy::start(server.addr).await;
     let direct = ServerAddress::parse(&format!("http://{}", server.addr), false).unwrap();
     let proxied = ServerAddress::parse(&proxy.url(), false).unwrap();
@@ -406,7 +383,7 @@ async fn laptops_converge_through_a_faulty_network_and_lose_nothing(db: TestData
 /// reaches the other laptop.
 async fn a_laptop_told_to_update_keeps_queueing(db: TestDatabase) {
     let dir = tempfile::tempdir().unwrap();
-    let (server, admin) = server_with_commune(&db).await;
+    let (server, admin) = khuyenhoc_tests::server_with_commune(&db).await;
     let proxy = Proxy::start(server.addr).await;
     let direct = ServerAddress::parse(&format!("http://{}", server.addr), false).unwrap();
     let proxied = ServerAddress::parse(&proxy.url(), false).unwrap();

@@ -25,11 +25,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use jiff::SignedDuration;
-use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
-use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_tests::Env;
 use khuyenhoc_tests::proxy::{Fault, Proxy};
 use khuyenhoc_tests::sync_check::{
@@ -254,35 +251,16 @@ async fn a_sync_killed_at_any_point_resumes_and_loses_nothing(db: TestDatabase) 
     let a = Env::new();
     a.setup_commune();
     let b = Env::new();
-    let server = start(ServerConfig::new(
-        "127.0.0.1:0".parse().unwrap(),
-        db.db().clone(),
-    ))
-    .await
-    .unwrap();
-    let admin = Admin::open_database(db.db()).await.unwrap();
-    admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
-    admin
-        .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
-        .await
-        .unwrap();
+    let (server, admin) = khuyenhoc_tests::server_with_commune(&db).await;
     let proxy = Proxy::start(server.addr).await;
     let url = proxy.url();
 
     // Both laptops enroll through the proxy; B is new (no officer yet) and pulls the commune.
-    let code = admin
-        .create_code("26734", SignedDuration::from_hours(1))
-        .await
-        .unwrap()
-        .code;
+    let code = khuyenhoc_tests::commune_code(&admin).await;
     let mut c = chair(&a);
     c.args(["--json", "enroll", "--server", &url, "--code", &code]);
     ok(c, "enroll A").await;
-    let code = admin
-        .create_code("26734", SignedDuration::from_hours(1))
-        .await
-        .unwrap()
-        .code;
+    let code = khuyenhoc_tests::commune_code(&admin).await;
     let mut c = b.cmd();
     c.env_remove("KHUYENHOC_USER")
         .args(["--json", "enroll", "--server", &url, "--code", &code]);

@@ -9,11 +9,8 @@
 //! Through the real `khuyenhoc` binary against the real server in-process on 127.0.0.1:0, once
 //! on a SQLite file and once on a fresh PostgreSQL database.
 
-use jiff::SignedDuration;
-use khuyenhoc_server::admin::Admin;
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
-use khuyenhoc_server::{ServerConfig, start};
 use khuyenhoc_tests::Env;
 use khuyenhoc_tests::sync_check::{assert_converged_with_history, count};
 
@@ -55,26 +52,9 @@ async fn a_laptop_restored_from_a_backup_loses_nothing_and_doubles_nothing(db: T
     let a = Env::new();
     a.setup_commune();
     let b = Env::new();
-    let server = start(ServerConfig::new(
-        "127.0.0.1:0".parse().unwrap(),
-        db.db().clone(),
-    ))
-    .await
-    .unwrap();
-    let admin = Admin::open_database(db.db()).await.unwrap();
-    admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
-    admin
-        .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
-        .await
-        .unwrap();
+    let (server, admin) = khuyenhoc_tests::server_with_commune(&db).await;
     let url = format!("http://{}", server.addr);
-    let new_code = || async {
-        admin
-            .create_code("26734", SignedDuration::from_hours(1))
-            .await
-            .unwrap()
-            .code
-    };
+    let new_code = || async { khuyenhoc_tests::commune_code(&admin).await };
 
     let code = new_code().await;
     ok(&a, &["enroll", "--server", &url, "--code", &code]).await;

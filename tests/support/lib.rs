@@ -221,3 +221,37 @@ pub fn member_csv(path: &Path, n: usize, branch: Option<&str>) {
     }
     std::fs::write(path, s).unwrap();
 }
+
+/// The real server in-process on 127.0.0.1:0 over `db`, with the province `45` and the commune
+/// `26734` (Tân Hòa) that the end-to-end laptops set up.
+pub async fn server_with_commune(
+    db: &khuyenhoc_server::testing::TestDatabase,
+) -> (
+    khuyenhoc_server::RunningServer,
+    khuyenhoc_server::admin::Admin,
+) {
+    let server = khuyenhoc_server::start(khuyenhoc_server::ServerConfig::new(
+        "127.0.0.1:0".parse().unwrap(),
+        db.db().clone(),
+    ))
+    .await
+    .unwrap();
+    let admin = khuyenhoc_server::admin::Admin::open_database(db.db())
+        .await
+        .unwrap();
+    admin.add_unit("45", "Tỉnh Quảng Trị", None).await.unwrap();
+    admin
+        .add_unit("26734", "Hội Khuyến học xã Tân Hòa", Some("45"))
+        .await
+        .unwrap();
+    (server, admin)
+}
+
+/// A one-time enrollment code for the commune `26734`, valid for an hour.
+pub async fn commune_code(admin: &khuyenhoc_server::admin::Admin) -> String {
+    admin
+        .create_code("26734", jiff::SignedDuration::from_hours(1))
+        .await
+        .unwrap()
+        .code
+}
