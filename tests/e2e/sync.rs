@@ -131,17 +131,7 @@ async fn the_chairperson_enrolls_the_laptop_with_a_one_time_code(db: TestDatabas
     // register with the officers, and then the chairperson logs in there with her own PIN.
     let second = Env::new();
     let join_code = khuyenhoc_tests::commune_code(&admin).await;
-    let mut cmd = second.cmd();
-    cmd.env_remove("KHUYENHOC_USER")
-        .args(["--json", "enroll", "--server", &url, "--code", &join_code]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    second.join_commune(&url, &join_code).await;
     let mut cmd = second.cmd();
     cmd.env_remove("KHUYENHOC_USER").args(["--json", "sync"]);
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
@@ -211,17 +201,7 @@ async fn a_laptop_with_no_connection_sends_its_changes_on_a_file(db: TestDatabas
     chair_json(&far, &["sync"]).await;
     let relay = Env::new();
     let join = code().await;
-    let mut cmd = relay.cmd();
-    cmd.env_remove("KHUYENHOC_USER")
-        .args(["--json", "enroll", "--server", &url, "--code", &join]);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    relay.join_commune(&url, &join).await;
     chair_json(&relay, &["sync"]).await;
 
     // Offline, a member is added and written to a file that a relay laptop carries up.

@@ -60,17 +60,7 @@ async fn a_laptop_restored_from_a_backup_loses_nothing_and_doubles_nothing(db: T
     ok(&a, &["enroll", "--server", &url, "--code", &code]).await;
     ok(&a, &["sync"]).await;
     let code = new_code().await;
-    let mut c = b.cmd();
-    c.env_remove("KHUYENHOC_USER")
-        .args(["--json", "enroll", "--server", &url, "--code", &code]);
-    let out = tokio::task::spawn_blocking(move || c.output().unwrap())
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    b.join_commune(&url, &code).await;
     ok(&b, &["sync"]).await;
 
     // A backup holding one change not yet sent.

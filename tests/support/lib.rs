@@ -137,6 +137,23 @@ impl Env {
         "26734"
     }
 
+    /// A new laptop joins the commune at `url` with `code` (`khuyenhoc enroll`, nobody logged
+    /// in: no officer exists here yet), on a blocking thread so a server on the caller's runtime
+    /// keeps answering.
+    pub async fn join_commune(&self, url: &str, code: &str) {
+        let mut cmd = self.cmd();
+        cmd.env_remove("KHUYENHOC_USER")
+            .args(["--json", "enroll", "--server", url, "--code", code]);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
     /// First run through `setup`: the province, the commune "26734" and its chairperson `lan`
     /// (Trần Thị Lan, PIN 2580).
     pub fn setup_commune(&self) {
