@@ -4,7 +4,8 @@
 //! chairperson's PIN, and its own new member reaches the first laptop after "Đồng bộ ngay"; the
 //! status line tells what waits and when the last sync was, and the sync screen names the server;
 //! then both laptops change one phone offline, and the losing value is reviewed on the sync
-//! screen and chosen after all.
+//! screen and chosen after all; and the same person added on both with one card number is
+//! shown there as a likely duplicate and merged.
 //! Once with the server on a SQLite file, once on a fresh PostgreSQL database
 //! (`KHUYENHOC_TEST_POSTGRES`, which scripts/test sets).
 
@@ -201,4 +202,73 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
         0,
         "a choice is a sequential edit, not a new conflict"
     );
+
+    // The same person added on both laptops offline, with one card number: after the sync the
+    // sync screen shows them as a likely duplicate, and keeping one merges the other into it
+    // on every laptop.
+    click(&app, "nav-members").await;
+    click(&app, "member-add").await;
+    type_into(&app, "field-full_name", "Trần Bình").await;
+    select_label(&app, "field-unit_id", "Hội Khuyến học xã Tân Hòa").await;
+    type_into(&app, "field-card_number", "kh-0042").await;
+    click(&app, "member-save").await;
+    wait_sync_line(&app, "1 thay đổi chờ gửi").await;
+    first
+        .member_save(MemberForm {
+            unit_id: commune.id.clone(),
+            full_name: "Trần Thị Bình".into(),
+            card_number: Some("KH-0042".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    first.sync_now().await.unwrap();
+    click(&app, "sync-now").await;
+    poll("the new members to be sent", APP_DEADLINE, || async {
+        let line = app.text("sync-line").await;
+        (!line.contains("chờ gửi") && line.contains("đồng bộ lần cuối")).then_some(())
+    })
+    .await;
+    click(&app, "nav-sync").await;
+    let group = app.text("duplicate").await;
+    assert!(
+        group.contains("Trần Bình") && group.contains("Trần Thị Bình"),
+        "{group}"
+    );
+    if shoot {
+        app.client
+            .execute(
+                "document.querySelector('[data-testid=duplicates]').scrollIntoView({block: 'center'})",
+                vec![],
+            )
+            .await
+            .unwrap();
+        screenshot(&app, "sync-duplicate").await;
+    }
+    click(&app, "duplicate-keep").await;
+    poll("the pair to be merged", APP_DEADLINE, || async {
+        let text = app.text("duplicates").await;
+        (!text.contains("Trần Thị Bình")).then_some(())
+    })
+    .await;
+    click(&app, "sync-now").await;
+    let binh = |first: &App| -> Vec<String> {
+        first
+            .members_page(MemberQueryForm::default())
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| r.full_name)
+            .filter(|name| name.ends_with("Bình"))
+            .collect()
+    };
+    poll(
+        "the merge to reach the first laptop",
+        APP_DEADLINE,
+        || async {
+            first.sync_now().await.unwrap();
+            (binh(&first).len() == 1).then_some(())
+        },
+    )
+    .await;
+    assert!(first.duplicates().unwrap().is_empty());
 }
