@@ -3,7 +3,8 @@
 //! the other, offline, adds a member and a group to Thôn 2. Whichever reaches the server first,
 //! the member and the group end in Thôn 1 on both laptops, with nothing parked and no conflict,
 //! and later edits of them sync as usual. Two laptops that merge two branches into each other
-//! offline: the first merge to reach the server stands, the second is refused and undone.
+//! offline: the first merge to reach the server stands, the second is refused and undone, also
+//! when the answer refusing it was lost and the push is answered again.
 
 mod common;
 
@@ -14,6 +15,7 @@ use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::TestDatabase;
 use khuyenhoc_store::Store;
 use khuyenhoc_sync_client::{Connection, sync_once};
+use khuyenhoc_sync_protocol::{OP_FORMAT, OpOutcome, PushRequest};
 use uuid::Uuid;
 
 /// The commune with two branches on laptop `lan`, pulled by a second laptop `minh`.
@@ -160,6 +162,39 @@ async fn two_branches_merged_into_each_other_keep_the_first_merge(db: TestDataba
     );
 }
 
+/// The same, the answer refusing the second merge lost: the push sent again is answered with the
+/// refusal again, and that answer must undo the merge too (its `merged_into` and `valid_to`,
+/// which the server never held for that branch, put back empty).
+async fn a_refused_merge_is_undone_when_its_lost_answer_is_told_again(db: TestDatabase) {
+    let w = world(db).await;
+    let c = commune(&w).await;
+    merge(&c.lan, &c.thon2, &c.thon1);
+    merge(&c.minh, &c.thon1, &c.thon2);
+    sync(&c.lan).await;
+    let ops = c.minh.0.lock().unwrap().next_push(100).unwrap();
+    let request = PushRequest {
+        op_format: OP_FORMAT,
+        device_id: ops[0].device_id.clone(),
+        ops,
+    };
+    let lost = c.minh.1.push(&request).await.unwrap();
+    assert!(
+        lost.results
+            .iter()
+            .any(|r| matches!(r.outcome, OpOutcome::Rejected { .. })),
+        "{lost:?}"
+    );
+    sync(&c.minh).await;
+    let s = c.minh.0.lock().unwrap();
+    let thon1 = s.get_unit(&c.thon1).unwrap();
+    assert!(thon1.is_open(), "{thon1:?}");
+    assert_eq!(s.get_unit(&c.thon2).unwrap().merged_into, Some(c.thon1));
+    let parked = s.parked_ops().unwrap();
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert_eq!(parked[0].row_id, c.thon1.to_string());
+}
+
 test_on_both_databases!(what_is_recorded_in_a_unit_merged_meanwhile_goes_to_its_successor);
 test_on_both_databases!(a_merge_takes_along_what_it_did_not_know_of);
 test_on_both_databases!(two_branches_merged_into_each_other_keep_the_first_merge);
+test_on_both_databases!(a_refused_merge_is_undone_when_its_lost_answer_is_told_again);

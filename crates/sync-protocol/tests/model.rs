@@ -4,8 +4,12 @@
 //! with `merge`; devices apply what they pull, keeping fields that have pending local ops
 //! (rebase). Checked: every device equals the server; each field holds the value of its
 //! largest version; a field only one device edited holds that device's last value and has no
-//! conflict; every value that was overwritten without its writer's knowledge is kept as a
-//! conflict; each op is applied exactly once.
+//! conflict; sequential edits (each device had seen every earlier edit when it made its own),
+//! by one device or several, leave the last value and no conflict; two devices editing a field
+//! once each without seeing each other's edit leave exactly one conflict, holding the older
+//! value; every value that was overwritten without its writer's knowledge is kept in exactly
+//! one conflict (when another op wrote the same value, that one may have lost in its place);
+//! no value is lost twice; each op is applied exactly once.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -251,15 +255,68 @@ fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
                 .filter(|(r, c)| r == &row && c.field == f)
                 .map(|(_, c)| c)
                 .collect();
+            // Nothing doubled: a value is lost once at most, to a newer version holding another
+            // value.
+            let mut lost = BTreeSet::new();
+            for c in &conflicts {
+                prop_assert!(
+                    lost.insert(&c.lost.version),
+                    "{row}.{f}: {:?} lost twice",
+                    c.lost
+                );
+                prop_assert!(c.kept.version > c.lost.version && c.kept.value != c.lost.value);
+            }
             // Edits after the initial value by one device only: its last value, no conflict.
-            let editors: BTreeSet<&str> = ops[1..].iter().map(|o| o.device_id.as_str()).collect();
+            let edits = &ops[1..];
+            let editors: BTreeSet<&str> = edits.iter().map(|o| o.device_id.as_str()).collect();
             if editors.len() <= 1 {
                 prop_assert!(
                     conflicts.is_empty(),
                     "sequential edits of {row}.{f} conflicted"
                 );
             }
-            // Every overwritten value whose writer was not seen by the op after it is kept.
+            // Sequential edits, by any number of devices: each made by a device that had seen
+            // every earlier one (its base is at least their version). The last one holds, and
+            // nothing conflicts.
+            let sequential = edits.iter().enumerate().all(|(k, later)| {
+                edits[..k].iter().all(|earlier| {
+                    later.fields[f].base.as_deref() >= Some(earlier.version.as_str())
+                })
+            });
+            if sequential {
+                prop_assert_eq!(
+                    &held.value,
+                    &edits.last().unwrap_or(&ops[0]).fields[f].value
+                );
+                prop_assert!(
+                    conflicts.is_empty(),
+                    "sequential edits of {row}.{f} by {editors:?} conflicted: {conflicts:?}"
+                );
+            }
+            // Two devices editing once each, neither having seen the other's edit: exactly one
+            // conflict, holding the older value; the newer one holds.
+            if let [a, b] = edits
+                && a.device_id != b.device_id
+                && a.fields[f].value != b.fields[f].value
+                && a.fields[f].base.as_deref() < Some(b.version.as_str())
+                && b.fields[f].base.as_deref() < Some(a.version.as_str())
+            {
+                let (newer, older) = if a.version > b.version {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                let state = |o: &Op| FieldState {
+                    value: o.fields[f].value.clone(),
+                    version: o.version.clone(),
+                };
+                prop_assert_eq!(conflicts.len(), 1, "{}.{}: {:?}", row, f, conflicts);
+                prop_assert_eq!(&conflicts[0].kept, &state(newer));
+                prop_assert_eq!(&conflicts[0].lost, &state(older));
+            }
+            // Every overwritten value whose writer was not seen by an op after it is kept, in
+            // exactly one conflict (by its version) when no other op wrote the same value; else
+            // an equal value written over it may have lost in its place.
             for o in &ops {
                 let v = FieldState {
                     value: o.fields[f].value.clone(),
@@ -272,10 +329,18 @@ fn run(actions: Vec<Action>) -> Result<(), TestCaseError> {
                     later.fields[f].base.as_deref() >= Some(o.version.as_str())
                         && later.version > o.version
                 });
-                // (Two devices that wrote the same value share one conflict.)
+                if superseded {
+                    continue;
+                }
+                let by_version = conflicts.iter().filter(|c| c.lost == v).count();
+                let written_twice = ops
+                    .iter()
+                    .filter(|other| other.fields[f].value == v.value)
+                    .count()
+                    > 1;
                 let kept = conflicts.iter().any(|c| c.lost.value == v.value);
                 prop_assert!(
-                    superseded || kept,
+                    by_version == 1 || (written_twice && kept),
                     "{row}.{f} = {:?} from {} was lost silently",
                     v.value,
                     o.device_id

@@ -420,12 +420,11 @@ fn decide(
     // The same op renumbered by a copy of the laptop's file is a duplicate too.
     let seen = known.by_seq.get(&op.device_seq).map(String::as_str);
     if rules::seen_under_sequence(op, seen)? || known.by_id.contains_key(&op.op_id) {
-        let fields = match known.rows.get(&key) {
-            Some(row) if known.subtree.contains(&row.scope) => {
-                rules::current_fields(&row.state, &target)
-            }
-            _ => Default::default(),
-        };
+        let visible = known
+            .rows
+            .get(&key)
+            .filter(|row| known.subtree.contains(&row.scope))
+            .map(|row| &row.state);
         let refused = match known.by_id.get(&op.op_id) {
             Some((outcome, code, reason)) if outcome == "rejected" => {
                 Some((code.clone(), reason.clone()))
@@ -441,7 +440,7 @@ fn decide(
                 rules::recorded_conflict(op, field.clone(), kept.clone(), lost.clone())
             })
             .collect::<StorageResult<Vec<_>>>()?;
-        let result = rules::replayed(op, refused, conflicts, fields);
+        let result = rules::replayed(&target, refused, conflicts, visible);
         let result = rules::landed(result, op, own.as_ref(), &target.row_id);
         // A refusal again holds the row's later ops in this push back too.
         rules::note_refusal(op, &result, &mut known.refused);

@@ -313,12 +313,10 @@ fn duplicate(
     op: &Op,
 ) -> StorageResult<OpResult> {
     let (own, target, existing) = follow_redirects(tx, op)?;
-    let fields = match existing {
-        Some((row, placement)) if subtree.contains(placement.scope) => {
-            rules::current_fields(&row, &target)
-        }
-        _ => BTreeMap::new(),
-    };
+    let visible = existing
+        .as_ref()
+        .filter(|(_, placement)| subtree.contains(placement.scope))
+        .map(|(row, _)| row);
     let refused: Option<(Option<String>, Option<String>)> = tx
         .query_row(
             "SELECT reject_code, reject_reason FROM ops_received
@@ -341,7 +339,7 @@ fn duplicate(
             conflicts.push(rules::recorded_conflict(op, r.get(0)?, json(1)?, json(2)?)?);
         }
     }
-    let result = rules::replayed(op, refused, conflicts, fields);
+    let result = rules::replayed(&target, refused, conflicts, visible);
     Ok(rules::landed(
         result,
         op,

@@ -95,12 +95,16 @@ pub(super) fn recorded(result: &OpResult) -> (&'static str, Option<String>, Opti
 /// A retried op's answer: its refusal again if it was refused (`refused` holds the kept code
 /// and reason), the conflicts its first application found again if it met any (`conflicts`,
 /// as recorded: a laptop whose first answer was lost keeps them for review all the same), else
-/// a duplicate; with `fields` as they stand if the device may see the row.
+/// a duplicate; with the fields the op named as they stand if the device sees the row the op
+/// landed on (`visible`). A refusal is told with every field the op named, as the first answer
+/// told it ([`with_fields_back`]): when that answer was lost, this one is the only one that
+/// makes the laptop put back a field the server does not hold (a refused merge's
+/// `merged_into`), which it would otherwise keep for good.
 pub(super) fn replayed(
     op: &Op,
     refused: Option<(Option<String>, Option<String>)>,
     conflicts: Vec<Conflict>,
-    fields: BTreeMap<String, FieldState>,
+    visible: Option<&RowState>,
 ) -> OpResult {
     let outcome = match refused {
         Some((code, reason)) => OpOutcome::Rejected {
@@ -112,13 +116,16 @@ pub(super) fn replayed(
         None if !conflicts.is_empty() => OpOutcome::Conflict { conflicts },
         None => OpOutcome::Duplicate,
     };
-    OpResult {
+    let result = OpResult {
         op_id: op.op_id.clone(),
         device_seq: op.device_seq,
         outcome,
-        fields,
+        fields: visible
+            .map(|row| current_fields(row, op))
+            .unwrap_or_default(),
         landed: None,
-    }
+    };
+    with_fields_back(result, op, visible)
 }
 
 /// A conflict recorded for `op` (its field, and the kept and lost `{value, version}`) as the
