@@ -117,3 +117,15 @@ pub async fn select_label(app: &Desktop, testid: &str, label: &str) {
     }
     panic!("no option {label:?} in [data-testid={testid}]");
 }
+
+/// Clicks the unit `name` in the unit tree, once the tree draws it.
+pub async fn click_unit(app: &Desktop, name: &str) {
+    app.client
+        .wait()
+        .for_element(Locator::Css(&format!("[data-unit-name=\"{name}\"]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}

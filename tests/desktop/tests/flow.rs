@@ -7,21 +7,10 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
-use fantoccini::Locator;
-use khuyenhoc_desktop_e2e::ui::{click, screenshot, select_label, type_into, wait_rows};
+use khuyenhoc_desktop_e2e::ui::{
+    click, click_unit, screenshot, select_label, type_into, wait_rows,
+};
 use khuyenhoc_desktop_e2e::{Desktop, poll};
-
-/// Selects the unit named `name` in the unit tree.
-async fn click_unit(app: &Desktop, name: &str) {
-    app.client
-        .wait()
-        .for_element(Locator::Css(&format!("[data-unit-name=\"{name}\"]")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
 
 /// Waits until the unit tree draws `name` right under `parent`.
 async fn wait_parent_in_tree(app: &Desktop, name: &str, parent: &str) {

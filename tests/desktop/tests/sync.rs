@@ -5,7 +5,8 @@
 //! status line tells what waits and when the last sync was, and the sync screen names the server;
 //! then both laptops change one phone offline, and the losing value is reviewed on the sync
 //! screen and chosen after all; and the same person added on both with one card number is
-//! shown there as a likely duplicate and merged.
+//! shown there as a likely duplicate and merged; and a merge of two branches into each other on
+//! both laptops leaves this one's refused, shown with its reason, undone and dismissed.
 //! Once with the server on a SQLite file, once on a fresh PostgreSQL database
 //! (`KHUYENHOC_TEST_POSTGRES`, which scripts/test sets).
 
@@ -15,9 +16,12 @@ use std::path::Path;
 use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::{Backend, TestDatabase};
 
-use khuyenhoc_app::{App, EnrollForm, MemberForm, MemberQueryForm, SetupForm};
+use fantoccini::Locator;
+use khuyenhoc_app::{App, EnrollForm, MemberForm, MemberQueryForm, SetupForm, UnitForm};
 use khuyenhoc_desktop_e2e::server::SyncServer;
-use khuyenhoc_desktop_e2e::ui::{click, screenshot, select_label, type_into, wait_rows};
+use khuyenhoc_desktop_e2e::ui::{
+    click, click_unit, screenshot, select_label, type_into, wait_rows,
+};
 use khuyenhoc_desktop_e2e::{APP_DEADLINE, Desktop, poll};
 
 /// The status line once its text contains `want`.
@@ -271,4 +275,68 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
     )
     .await;
     assert!(first.duplicates().unwrap().is_empty());
+
+    // Both laptops merge two branches into each other offline. The chairperson's merge reaches
+    // the server first and stands; this laptop's closes a loop and is refused: the sync screen
+    // shows it with its reason, the merge is undone here, and the officer dismisses it.
+    let branch = |name: &str| {
+        first
+            .unit_add(UnitForm {
+                parent_id: Some(commune.id.clone()),
+                name: name.into(),
+                kind: "branch".into(),
+                ..Default::default()
+            })
+            .unwrap()
+    };
+    let (thon_1, thon_2) = (branch("Chi hội Thôn 1"), branch("Chi hội Thôn 2"));
+    first.sync_now().await.unwrap();
+    click(&app, "sync-now").await;
+    click(&app, "nav-units").await;
+    click_unit(&app, "Chi hội Thôn 2").await;
+    click(&app, "unit-merge").await;
+    select_label(&app, "field-target", "Chi hội Thôn 1").await;
+    click(&app, "unit-submit").await;
+    app.wait_text("unit-message", "Đã sáp nhập vào Chi hội Thôn 1.")
+        .await;
+    first
+        .unit_merge(vec![thon_1.id.clone()], thon_2.id.clone())
+        .unwrap();
+    first.sync_now().await.unwrap();
+    click(&app, "sync-now").await;
+    wait_sync_line(&app, "bị từ chối").await;
+    click(&app, "nav-sync").await;
+    let refused = app.text("parked-op").await;
+    assert!(refused.contains("Chi hội Thôn 2"), "{refused}");
+    if shoot {
+        screenshot(&app, "sync-refused").await;
+    }
+    // (The button by its place: the same test also drives builds from before its test id.)
+    app.by_testid("parked-op")
+        .await
+        .find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    poll("the refusal to be dismissed", APP_DEADLINE, || async {
+        let text = app.text("parked").await;
+        text.contains("Không có thay đổi nào bị từ chối")
+            .then_some(())
+    })
+    .await;
+    // Undone here: Thôn 2 stays open (Thôn 1 went into it), as on the first laptop.
+    click(&app, "nav-units").await;
+    poll(
+        "Thôn 1 to leave the tree, Thôn 2 to stay",
+        APP_DEADLINE,
+        || async {
+            let script = "return !document.querySelector('[data-unit-name=\"Chi hội Thôn 1\"]') \
+                      && !!document.querySelector('[data-unit-name=\"Chi hội Thôn 2\"]')";
+            let drawn = app.client.execute(script, vec![]).await.unwrap();
+            drawn.as_bool().unwrap().then_some(())
+        },
+    )
+    .await;
 }
