@@ -10,5 +10,8 @@ export default defineConfig({
   server: { port: 5173, strictPort: true },
   // `npm run build` writes into .dist-build, then sync-dist.mjs moves only what changed to dist/.
   build: { outDir: "dist", emptyOutDir: true },
+  // Unit tests load Svelte's browser runtime; *.svelte.test.ts files that test effects also
+  // ask for the happy-dom environment, where the Svelte plugin compiles for the browser.
+  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
   test: { include: ["src/**/*.test.ts"], environment: "node" },
 });

@@ -6,7 +6,7 @@
 //! same file are kept apart by the store's sync turn.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -50,6 +50,8 @@ pub(crate) struct SyncRunner {
     wake: tokio::sync::Notify,
     running: AtomicBool,
     last_result: Mutex<Option<String>>,
+    /// Syncs of this session that changed records here; see [`SyncView::data_generation`].
+    data_generation: AtomicU32,
     /// The server said this laptop's token expired (unused too long): it must enroll again.
     token_expired: AtomicBool,
 }
@@ -77,6 +79,10 @@ pub struct SyncView {
     /// The server no longer takes this laptop's token (unused for too long): the chairperson
     /// enrolls it again with a new code, and what it queued meanwhile then goes up.
     pub reenroll: bool,
+    /// Counts the syncs of this session that changed records on this laptop (changes pulled,
+    /// refused changes undone, conflicts settled, the database pulled again). A screen that
+    /// shows records reloads when it moves, so what a sync brought appears without leaving it.
+    pub data_generation: u32,
 }
 
 /// The enrollment form: the server and the one-time code from the province.
@@ -133,6 +139,13 @@ fn from_sync(e: &SyncError, lang: Lang) -> ApiError {
     ApiError::new(code, message)
 }
 
+/// Whether a sync wrote to the records on this laptop, not only to its outbox.
+fn changed_records_here(summary: &SyncSummary) -> bool {
+    summary.changed_here + summary.rejected + summary.conflicts > 0
+        || summary.rebootstrapped.is_some()
+        || summary.server_restored.is_some()
+}
+
 fn not_enrolled() -> StoreError {
     StoreError::rule(
         "not_enrolled",
@@ -178,6 +191,7 @@ impl App {
             clock_warning,
             running: self.sync.running.load(Ordering::SeqCst),
             reenroll: self.sync.token_expired.load(Ordering::SeqCst),
+            data_generation: self.sync.data_generation.load(Ordering::SeqCst),
             last_result: self
                 .sync
                 .last_result
@@ -242,6 +256,9 @@ impl App {
             if code == "token_expired");
         self.sync.token_expired.store(expired, Ordering::SeqCst);
         if let Ok(summary) = &result {
+            if changed_records_here(summary) {
+                self.sync.data_generation.fetch_add(1, Ordering::SeqCst);
+            }
             *self
                 .sync
                 .last_result

@@ -3,7 +3,8 @@
 //! chairperson enrolls the first laptop, a second laptop joins the commune from the first-run
 //! screen and logs in with the chairperson's PIN, the background task syncs again by itself
 //! once the server is back, a conflict is reviewed and settled with the value that lost, and a
-//! laptop whose token expired is asked to enroll again and keeps its work.
+//! laptop whose token expired is asked to enroll again and keeps its work, and a sync that
+//! changed records here tells the screens to reload.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -522,6 +523,42 @@ async fn a_laptop_whose_token_expired_is_asked_to_enroll_again_and_keeps_its_wor
     );
 }
 
+async fn a_sync_that_changed_records_here_tells_the_screens_to_reload(db: TestDatabase) {
+    let w = world(db).await;
+    let (a, row) = w.first_laptop().await;
+    let b = w.app("b");
+    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
+    b.login("lan".into(), "2580".into()).unwrap();
+    let generation = |app: &App| app.sync_view().unwrap().data_generation;
+    let joined = generation(&b);
+
+    // Nothing new, then only B's own member going up: the records here are as they were.
+    b.sync_now().await.unwrap();
+    assert_eq!(generation(&b), joined, "a sync that brought nothing");
+    b.member_save(MemberForm {
+        unit_id: row.unit_id.clone(),
+        full_name: "Đỗ Thị Hoa".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(b.sync_now().await.unwrap().pending, 0);
+    assert_eq!(generation(&b), joined, "a sync that only sent");
+
+    // The chairperson's edit arrives: the screens showing members must reload.
+    a.member_save(MemberForm {
+        id: Some(row.id.clone()),
+        unit_id: row.unit_id.clone(),
+        full_name: "Lê Đức Anh".into(),
+        phone: Some("0977 000 111".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    a.sync_now().await.unwrap();
+    let view = b.sync_now().await.unwrap();
+    assert_eq!(view.data_generation, joined + 1, "{view:?}");
+    assert_eq!(generation(&b), joined + 1);
+}
+
 test_on_both_databases!(
     a_code_for_another_commune_is_refused_and_stays_unused,
     a_second_laptop_joins_the_commune_and_logs_in_with_the_chairpersons_pin,
@@ -531,4 +568,5 @@ test_on_both_databases!(
     the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and_merged,
     a_laptop_whose_token_expired_is_asked_to_enroll_again_and_keeps_its_work,
     a_card_number_given_twice_offline_arrives_as_a_likely_duplicate_not_a_refusal,
+    a_sync_that_changed_records_here_tells_the_screens_to_reload,
 );

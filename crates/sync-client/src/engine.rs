@@ -63,6 +63,9 @@ pub struct SyncSummary {
     pub conflicts: usize,
     pub rejected: usize,
     pub pulled: usize,
+    /// Fields and rows the pulled changes altered here; a change that only confirmed what this
+    /// laptop held (its own, sent back) counts in `pulled` but not here.
+    pub changed_here: usize,
     pub cursor: i64,
     /// The server had been restored from a backup; this many acknowledged ops were sent again.
     pub server_restored: Option<usize>,
@@ -354,6 +357,7 @@ async fn pull_all(
             report.cursor
         );
         summary.pulled += report.changes;
+        summary.changed_here += report.fields.fields_applied + report.scope_exits;
         summary.cursor = report.cursor;
         if let Some(dropped) = report.rebootstrap_dropped {
             summary.rebootstrapped = Some(dropped);

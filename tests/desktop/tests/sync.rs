@@ -5,8 +5,9 @@
 //! status line tells what waits and when the last sync was, and the sync screen names the server;
 //! then both laptops change one phone offline, and the losing value is reviewed on the sync
 //! screen and chosen after all; and the same person added on both with one card number is
-//! shown there as a likely duplicate and merged; and a merge of two branches into each other on
-//! both laptops leaves this one's refused, shown with its reason, undone and dismissed.
+//! shown there as a likely duplicate and merged; branches the chairperson adds appear on the
+//! open unit tree after a sync; and a merge of two branches into each other on both laptops
+//! leaves this one's refused, shown with its reason, undone and dismissed.
 //! Once with the server on a SQLite file, once on a fresh PostgreSQL database
 //! (`KHUYENHOC_TEST_POSTGRES`, which scripts/test sets).
 
@@ -276,9 +277,10 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
     .await;
     assert!(first.duplicates().unwrap().is_empty());
 
-    // Both laptops merge two branches into each other offline. The chairperson's merge reaches
-    // the server first and stands; this laptop's closes a loop and is refused: the sync screen
-    // shows it with its reason, the merge is undone here, and the officer dismisses it.
+    // The unit tree is open here when the chairperson adds two branches: a sync brings them
+    // onto it without the officer leaving the screen.
+    click(&app, "nav-units").await;
+    click_unit(&app, "Hội Khuyến học xã Tân Hòa").await;
     let branch = |name: &str| {
         first
             .unit_add(UnitForm {
@@ -292,7 +294,11 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
     let (thon_1, thon_2) = (branch("Chi hội Thôn 1"), branch("Chi hội Thôn 2"));
     first.sync_now().await.unwrap();
     click(&app, "sync-now").await;
-    click(&app, "nav-units").await;
+    click_unit(&app, "Chi hội Thôn 1").await;
+
+    // Both laptops merge the two branches into each other offline. The chairperson's merge
+    // reaches the server first and stands; this laptop's closes a loop and is refused: the sync
+    // screen shows it with its reason, the merge is undone here, and the officer dismisses it.
     click_unit(&app, "Chi hội Thôn 2").await;
     click(&app, "unit-merge").await;
     select_label(&app, "field-target", "Chi hội Thôn 1").await;

@@ -2,6 +2,7 @@
 // screen on display and the sync status (refreshed by the status line). `tr` reads the language from here, so every text re-renders when the
 // officer switches language.
 
+import { untrack } from "svelte";
 import type { SessionState } from "./bindings/SessionState";
 import type { SyncView } from "./bindings/SyncView";
 import { isLang, setLang, t, type Key, type Lang } from "./i18n";
@@ -25,4 +26,20 @@ export function applySession(s: SessionState): void {
 
 export function tr(key: Key, params: Record<string, string | number> = {}): string {
   return t(key, params, app.lang);
+}
+
+/**
+ * Calls `reload` each time a sync changes records on this laptop (`data_generation` moves), so
+ * a screen shows what another laptop recorded without being left and opened again. Call it
+ * while a component is being set up; the screen loads itself the first time.
+ */
+export function reloadAfterSync(reload: () => unknown): void {
+  let seen = app.sync?.data_generation ?? 0;
+  $effect(() => {
+    const now = app.sync?.data_generation ?? 0;
+    if (now !== seen) {
+      seen = now;
+      untrack(reload);
+    }
+  });
 }

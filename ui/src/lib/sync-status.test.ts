@@ -1,22 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { SyncView } from "./bindings/SyncView";
+import { syncView as view } from "./fixtures";
 import { fieldLabel, formatDateTime, syncLine } from "./sync-status";
 
-const view = (over: Partial<SyncView> = {}): SyncView => ({
-  enrolled: true,
-  server_url: "https://khuyenhoc.quangtri.gov.vn",
-  unit_name: "Xã Tân Hòa",
-  pending: 0,
-  parked: 0,
-  conflicts: 0,
-  last_success_ms: new Date(2026, 10, 5, 8, 7).getTime(),
-  last_error: null,
-  clock_warning: null,
-  running: false,
-  last_result: null,
-  reenroll: false,
-  ...over,
-});
 
 describe("syncLine", () => {
   it("says when the laptop is not connected to a server", () => {

@@ -32,4 +32,10 @@ last_result: string | null,
  * The server no longer takes this laptop's token (unused for too long): the chairperson
  * enrolls it again with a new code, and what it queued meanwhile then goes up.
  */
-reenroll: boolean, };
+reenroll: boolean, 
+/**
+ * Counts the syncs of this session that changed records on this laptop (changes pulled,
+ * refused changes undone, conflicts settled, the database pulled again). A screen that
+ * shows records reloads when it moves, so what a sync brought appears without leaving it.
+ */
+data_generation: number, };
