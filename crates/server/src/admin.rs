@@ -131,6 +131,8 @@ impl Admin {
         })
     }
 
+    /// Every device, oldest enrollment first, with when it was last seen (to the hour) and how
+    /// far it has pulled (see [`Device`]).
     pub async fn list_devices(&self) -> AdminResult<Vec<Device>> {
         Ok(self.storage.list_devices().await?)
     }

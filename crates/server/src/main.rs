@@ -157,8 +157,13 @@ enum CodeCommand {
 
 #[derive(Subcommand)]
 enum DeviceCommand {
-    /// List devices: id, name, unit code, enrolled at, state (tab-separated).
-    List,
+    /// List devices: id, name, unit code, enrolled at, state, last seen (to the hour), the
+    /// version pulled through (tab-separated, `-` for none).
+    List {
+        /// Print a JSON array of the devices instead, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a device: its token stops working at once.
     Revoke { device_id: Uuid },
 }
@@ -325,16 +330,24 @@ async fn admin(db: String, command: AdminCommand) -> anyhow::Result<()> {
             );
         }
         AdminCommand::Device { command } => match command {
-            DeviceCommand::List => {
-                for d in admin.list_devices().await? {
-                    let state = match d.revoked_at {
-                        Some(t) => format!("revoked {t}"),
-                        None => "active".into(),
-                    };
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        d.id, d.name, d.unit_code, d.enrolled_at, state
-                    );
+            DeviceCommand::List { json } => {
+                let devices = admin.list_devices().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&devices)?);
+                } else {
+                    for d in &devices {
+                        let state = match d.revoked_at {
+                            Some(t) => format!("revoked {t}"),
+                            None => "active".into(),
+                        };
+                        let pulled = d
+                            .pulled_through
+                            .map_or_else(|| "-".to_owned(), |v| v.to_string());
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                            d.id, d.name, d.unit_code, d.enrolled_at, state, d.last_seen_at, pulled
+                        );
+                    }
                 }
             }
             DeviceCommand::Revoke { device_id } => {

@@ -7,7 +7,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 
 use common::*;
+use jiff::Timestamp;
 use khuyenhoc_server::{ServerConfig, start};
+use khuyenhoc_sync_protocol::{OP_FORMAT, PullRequest};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -31,6 +33,21 @@ fn ok(out: Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `admin device list --json`: the JSON array it prints, parsed.
+fn devices_json(db: &str) -> Vec<Value> {
+    let out = ok(admin(db, &["device", "list", "--json"]));
+    match serde_json::from_str(&out) {
+        Ok(Value::Array(devices)) => devices,
+        _ => panic!("not a JSON array: {out}"),
+    }
+}
+
+fn timestamp(v: &Value) -> Timestamp {
+    v.as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("not a timestamp: {v}"))
 }
 
 /// A `khuyenhoc-server serve` on 127.0.0.1:0, once it says where it listens.
@@ -196,6 +213,10 @@ async fn admin_commands_end_to_end(database: TestDatabase) {
         .success()
     );
 
+    // No device yet: nothing in either form (no header line).
+    assert_eq!(ok(admin(db, &["device", "list"])), "");
+    assert_eq!(devices_json(db), Vec::<Value>::new());
+
     // Enroll against a server on the same database, with the printed code.
     let server = start(ServerConfig::new("127.0.0.1:0".parse().unwrap(), db))
         .await
@@ -214,9 +235,42 @@ async fn admin_commands_end_to_end(database: TestDatabase) {
     assert_eq!(body["unit"]["org_code"], "26734");
     let token = body["token"].as_str().unwrap().to_owned();
 
+    // Tab-separated, the columns added last: seen when it enrolled, never pulled.
     let devices = ok(admin(db, &["device", "list"]));
-    assert!(devices.contains(&device.to_string()), "{devices}");
-    assert!(devices.trim_end().ends_with("active"), "{devices}");
+    let columns: Vec<&str> = devices.trim_end_matches('\n').split('\t').collect();
+    let id = device.to_string();
+    assert_eq!(
+        columns[..3],
+        [id.as_str(), "Laptop xã Tân Hòa", "26734"],
+        "{devices}"
+    );
+    assert_eq!(columns[4..], ["active", columns[3], "-"], "{devices}");
+
+    // Once it has pulled, as JSON for scripts: every field, the same times.
+    let resp = client
+        .post(format!("{base}/v1/pull"))
+        .bearer_auth(&token)
+        .json(&PullRequest {
+            op_format: OP_FORMAT,
+            cursor: 0,
+            limit: 100,
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let listed = devices_json(db);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let d = &listed[0];
+    assert_eq!(d["id"], id);
+    assert_eq!(d["name"], "Laptop xã Tân Hòa");
+    assert_eq!(d["unit_code"], "26734");
+    assert_eq!(d["unit_id"], body["unit"]["id"]);
+    assert!(d["revoked_at"].is_null(), "{d}");
+    assert_eq!(timestamp(&d["enrolled_at"]).to_string(), columns[3]);
+    // Its pull came within the hour of its enrollment: not written again.
+    assert_eq!(timestamp(&d["last_seen_at"]), timestamp(&d["enrolled_at"]));
+    assert_eq!(d["pulled_through"], 0);
 
     // Revoked from the command line while the server runs: the token stops working at once.
     ok(admin(db, &["device", "revoke", &device.to_string()]));
@@ -228,6 +282,9 @@ async fn admin_commands_end_to_end(database: TestDatabase) {
         .unwrap();
     assert_error(resp, 401, "unauthorized").await;
     assert!(ok(admin(db, &["device", "list"])).contains("revoked"));
+    let revoked = &devices_json(db)[0];
+    assert!(timestamp(&revoked["revoked_at"]) >= timestamp(&d["enrolled_at"]));
+    assert_eq!(revoked["last_seen_at"], d["last_seen_at"]);
     assert!(
         !admin(db, &["device", "revoke", &Uuid::now_v7().to_string()])
             .status

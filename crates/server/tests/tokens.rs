@@ -4,7 +4,8 @@
 //! limit (its life slides); the limit is the server's setting and must outlive the purge
 //! horizon; a device enrolled before tokens expired counts as having used its token at the
 //! upgrade; a laptop whose token expired enrolls again under its own id and goes on where it
-//! stopped; a revoked token can neither push, pull nor hand over a batch.
+//! stopped; a revoked token can neither push, pull nor hand over a batch. The last use is what
+//! `admin device list` shows as when a laptop was last seen.
 //!
 //! Time is moved by ageing the stored last use (`TestDatabase::age_token_use`), never by
 //! sleeping.
@@ -12,7 +13,8 @@
 mod common;
 
 use common::*;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
+use khuyenhoc_server::storage::Device;
 use khuyenhoc_server::{PurgeSchedule, ServerConfig, StartError};
 use khuyenhoc_sync_protocol::{OpOutcome, PushResponse};
 use serde_json::Value;
@@ -232,7 +234,72 @@ async fn a_device_enrolled_before_schema_7_counts_as_used_at_the_upgrade(db: Tes
     assert_eq!(s.pull(&d, 0, 100).await.status(), 200);
 }
 
+/// `d` as the admin lists it.
+async fn listed(s: &TestServer, d: &HttpDevice) -> Device {
+    s.admin
+        .list_devices()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|listed| listed.id == d.id)
+        .expect("the device is listed")
+}
+
+async fn the_device_list_shows_when_each_laptop_was_last_seen_and_pulled(db: TestDatabase) {
+    let s = start_server(db).await;
+    s.commune_and_code().await;
+    // Enrolled and never synced since: seen when it enrolled, never pulled.
+    let quiet = s.device_in("26734").await;
+    let q = listed(&s, &quiet).await;
+    assert_eq!(q.last_seen_at, q.enrolled_at);
+    assert_eq!(q.pulled_through, None);
+    // A use within the hour of the last one written is not written again: to the hour.
+    assert_eq!(s.whoami(&quiet.token).await.status(), 200);
+    assert_eq!(listed(&s, &quiet).await, q);
+
+    // A laptop that syncs: it has pulled through the cursor it last sent.
+    let (d, _) = commune_device(&s).await;
+    let (_, cursor) = s.pull_all(&d, 0, 100).await;
+    assert!(cursor > 0);
+    assert_eq!(s.pull(&d, cursor, 100).await.status(), 200);
+    let synced = listed(&s, &d).await;
+    assert_eq!(synced.pulled_through, Some(cursor));
+    assert!(synced.last_seen_at >= synced.enrolled_at);
+
+    // Silent for 40 days: the list says so, and nothing else about it moves.
+    s.db.age_token_use(d.id, 40).await;
+    let silent = listed(&s, &d).await;
+    assert_eq!(
+        silent.last_seen_at,
+        synced.last_seen_at - SignedDuration::from_hours(40 * 24)
+    );
+    assert_eq!(
+        silent,
+        Device {
+            last_seen_at: silent.last_seen_at,
+            ..synced.clone()
+        }
+    );
+    // It comes back: seen now again.
+    let back = Timestamp::now() - SignedDuration::from_secs(1);
+    assert_eq!(s.whoami(&d.token).await.status(), 200);
+    assert!(listed(&s, &d).await.last_seen_at >= back);
+
+    // A revoked laptop keeps the last time it was seen; its refused requests do not count.
+    s.db.age_token_use(quiet.id, 10).await;
+    s.admin.revoke_device(quiet.id).await.unwrap();
+    let revoked = listed(&s, &quiet).await;
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(
+        revoked.last_seen_at,
+        q.last_seen_at - SignedDuration::from_hours(10 * 24)
+    );
+    assert_error(s.whoami(&quiet.token).await, 401, "unauthorized").await;
+    assert_eq!(listed(&s, &quiet).await, revoked);
+}
+
 test_on_both_databases!(
+    the_device_list_shows_when_each_laptop_was_last_seen_and_pulled,
     a_device_enrolled_before_schema_7_counts_as_used_at_the_upgrade,
     an_idle_token_is_refused_everywhere_and_changes_nothing,
     a_token_in_use_lives_on_past_the_idle_limit,

@@ -92,7 +92,8 @@ fn check_unit_code(expected: Option<&str>, unit: &OrgUnit) -> StorageResult<()> 
     }
 }
 
-/// An enrolled device, as the admin sees it.
+/// An enrolled device, as the admin sees it (`admin device list`): which laptops have gone
+/// quiet, and how far each has pulled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Device {
     pub id: Uuid,
@@ -101,6 +102,18 @@ pub struct Device {
     pub unit_code: String,
     pub enrolled_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    /// When the server last heard from the device: the last use of its token as written down
+    /// (`devices.token_used_at`), **accurate to the hour** (a use is written at most once an
+    /// hour, see [`crate::token_life`]). Enrolling (again) counts as a use, so a device that
+    /// never synced shows when it enrolled; requests refused (revoked or expired token) do not
+    /// count. A device enrolled before server schema 7 that has not synced since shows the
+    /// upgrade's time.
+    pub last_seen_at: Timestamp,
+    /// The cursor of the device's last pull: every change up to this version had reached it
+    /// then (the page that pull answered may have taken it further, which its next pull tells).
+    /// Exact, not hourly: it is written whenever it moves. 0 after a pull from zero (a new
+    /// laptop, a restored server, `cursor_purged`); `None` when the device never pulled.
+    pub pulled_through: Option<i64>,
 }
 
 /// The device behind a valid (known, not revoked) bearer token.

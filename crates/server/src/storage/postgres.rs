@@ -561,8 +561,10 @@ impl ServerStorage for PostgresStorage {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT d.id, d.name, d.unit_id, u.org_code, d.enrolled_at, d.revoked_at
+                "SELECT d.id, d.name, d.unit_id, u.org_code, d.enrolled_at, d.revoked_at,
+                        d.token_used_at, p.pull_cursor
                  FROM devices d JOIN org_units u ON u.id = d.unit_id
+                 LEFT JOIN device_pulls p ON p.device_id = d.id
                  ORDER BY d.enrolled_at, d.id",
                 &[],
             )
@@ -576,6 +578,8 @@ impl ServerStorage for PostgresStorage {
                 unit_code: r.get(3),
                 enrolled_at: r.get(4),
                 revoked_at: r.get(5),
+                last_seen_at: r.get(6),
+                pulled_through: r.get(7),
             })
             .collect())
     }

@@ -484,8 +484,10 @@ impl ServerStorage for SqliteStorage {
     async fn list_devices(&self) -> StorageResult<Vec<Device>> {
         self.with_conn(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT d.id, d.name, d.unit_id, u.org_code, d.enrolled_at, d.revoked_at
+                "SELECT d.id, d.name, d.unit_id, u.org_code, d.enrolled_at, d.revoked_at,
+                        d.token_used_at, p.pull_cursor
                  FROM devices d JOIN org_units u ON u.id = d.unit_id
+                 LEFT JOIN device_pulls p ON p.device_id = d.id
                  ORDER BY d.enrolled_at, d.id",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -496,6 +498,8 @@ impl ServerStorage for SqliteStorage {
                     unit_code: r.get(3)?,
                     enrolled_at: from_ms(r.get(4)?)?,
                     revoked_at: r.get::<_, Option<i64>>(5)?.map(from_ms).transpose()?,
+                    last_seen_at: from_ms(r.get(6)?)?,
+                    pulled_through: r.get(7)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
