@@ -150,6 +150,9 @@ async fn sync_until_done(laptop: &Laptop) -> Vec<String> {
                     laptop.name,
                     e.code()
                 );
+                // The proxy always takes the connection: what it loses is lost on a connection
+                // made, which the app retries as server trouble, not as being offline.
+                assert!(!e.is_offline(), "{}: {e:?}", laptop.name);
                 failures.push(e.code().to_owned());
             }
         }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use khuyenhoc_domain::{Lang, Permission};
 use khuyenhoc_store::{Enrollment, StoreError};
 use khuyenhoc_sync_client::{Connection, ServerAddress, SyncError, SyncSummary, words};
@@ -26,10 +26,16 @@ pub struct SyncTimings {
     pub first: Duration,
     /// Between syncs while all is well.
     pub every: Duration,
-    /// The first retry after the server could not be reached; doubles up to `retry_max`, with
-    /// jitter so that a commune's laptops do not all come back at once.
+    /// The first retry after the server answered with an error that may pass (busy, failing,
+    /// a connection cut mid-answer); doubles up to `retry_max`, with jitter so that a
+    /// commune's laptops do not all come back at once.
     pub retry_min: Duration,
     pub retry_max: Duration,
+    /// The same while no connection can be made at all (the laptop is offline, or the server
+    /// down). Trying costs nobody anything, so the cap is short: the laptop syncs within
+    /// `offline_retry_max` of a connection returning.
+    pub offline_retry_min: Duration,
+    pub offline_retry_max: Duration,
 }
 
 impl Default for SyncTimings {
@@ -39,6 +45,8 @@ impl Default for SyncTimings {
             every: Duration::from_secs(5 * 60),
             retry_min: Duration::from_secs(15),
             retry_max: Duration::from_secs(10 * 60),
+            offline_retry_min: Duration::from_secs(10),
+            offline_retry_max: Duration::from_secs(60),
         }
     }
 }
@@ -268,17 +276,23 @@ impl App {
         result
     }
 
-    /// The background task: syncs soon after start, then every `timings.every`; while the
-    /// server cannot be reached it retries with capped, jittered backoff, so the laptop syncs
-    /// shortly after a connection returns. Enrollment and [`App::wake_sync`] ring it at once.
-    /// Runs until the app ends.
+    /// The background task: syncs soon after start, then every `timings.every`. After an error
+    /// that may pass it retries with capped, jittered backoff: a short cap while no connection
+    /// can be made (so the laptop syncs soon after one returns), a long one while the server
+    /// answers with errors (so a struggling server is left to recover). Enrollment and
+    /// [`App::wake_sync`] ring it at once. Runs until the app ends.
     pub async fn run_sync_worker(&self, timings: SyncTimings) {
-        let retries = ExponentialBuilder::new()
-            .with_min_delay(timings.retry_min)
-            .with_max_delay(timings.retry_max)
-            .with_jitter()
-            .without_max_times();
-        let mut backoff = None;
+        let retries = |min, max| {
+            ExponentialBuilder::new()
+                .with_min_delay(min)
+                .with_max_delay(max)
+                .with_jitter()
+                .without_max_times()
+        };
+        let server_trouble = retries(timings.retry_min, timings.retry_max);
+        let offline = retries(timings.offline_retry_min, timings.offline_retry_max);
+        // The backoff under way, and whether it is the offline one.
+        let mut backoff: Option<(bool, ExponentialBackoff)> = None;
         let mut delay = timings.first;
         loop {
             tokio::select! {
@@ -296,10 +310,23 @@ impl App {
                     backoff = None;
                     timings.every
                 }
-                Err(e) if e.is_transient() => backoff
-                    .get_or_insert_with(|| retries.build())
-                    .next()
-                    .unwrap_or(timings.retry_max),
+                Err(e) if e.is_transient() => {
+                    let is_offline = e.is_offline();
+                    if backoff.as_ref().is_none_or(|(was, _)| *was != is_offline) {
+                        let kind = if is_offline {
+                            &offline
+                        } else {
+                            &server_trouble
+                        };
+                        backoff = Some((is_offline, kind.build()));
+                    }
+                    let next = backoff.as_mut().and_then(|(_, b)| b.next());
+                    next.unwrap_or(if is_offline {
+                        timings.offline_retry_max
+                    } else {
+                        timings.retry_max
+                    })
+                }
                 Err(_) => {
                     backoff = None;
                     timings.every

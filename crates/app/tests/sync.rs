@@ -255,6 +255,8 @@ async fn a_code_for_another_commune_is_refused_and_stays_unused(db: TestDatabase
     assert_eq!(view.unit_name.as_deref(), Some("Xã Tân Lập"));
 }
 
+/// The server is down: no connection can be made, so the background task tries again soon
+/// (an error answer would make it wait an hour here) and syncs once the server is back.
 async fn the_background_task_syncs_by_itself_once_the_server_is_back(db: TestDatabase) {
     let mut w = world(db).await;
     let (a, row) = w.first_laptop().await;
@@ -273,8 +275,10 @@ async fn the_background_task_syncs_by_itself_once_the_server_is_back(db: TestDat
             a.run_sync_worker(SyncTimings {
                 first: Duration::from_millis(10),
                 every: Duration::from_secs(3600),
-                retry_min: Duration::from_millis(50),
-                retry_max: Duration::from_millis(300),
+                retry_min: Duration::from_secs(3600),
+                retry_max: Duration::from_secs(3600),
+                offline_retry_min: Duration::from_millis(50),
+                offline_retry_max: Duration::from_millis(300),
             })
             .await
         })

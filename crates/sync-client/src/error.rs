@@ -1,7 +1,7 @@
 //! What can go wrong in a sync, in English for the log (`Display`) and in Vietnamese for the
 //! officer ([`SyncError::message_vi`]); [`SyncError::is_transient`] says whether trying again
 //! later can help (no connection, a busy or failing server), so such errors are retried and
-//! never park anything.
+//! never park anything, and [`SyncError::is_offline`] whether no connection could be made.
 
 use khuyenhoc_store::StoreError;
 
@@ -12,7 +12,12 @@ pub enum SyncError {
     #[error("refusing http:// to another machine: {address:?}")]
     InsecureAddress { address: String },
     #[error("the server could not be reached: {detail}")]
-    Unreachable { detail: String },
+    Unreachable {
+        detail: String,
+        /// A connection was made and then failed (reset, timed out mid-answer). When false,
+        /// none could be made at all: no network, no name resolution, nothing listening.
+        connected: bool,
+    },
     #[error("the server answered {status} {code}: {message}")]
     Server {
         status: u16,
@@ -36,6 +41,19 @@ impl SyncError {
             SyncError::Server { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             _ => false,
         }
+    }
+
+    /// Whether no connection to the server could be made at all (this laptop is offline, or
+    /// the server is down). Trying again costs the server nothing, so the app tries often and
+    /// syncs soon after a connection returns; a busy or failing server is left alone longer.
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Unreachable {
+                connected: false,
+                ..
+            }
+        )
     }
 
     /// A short code for programs (`khuyenhoc sync --json`, the app's status line).

@@ -26,6 +26,7 @@ pub struct Connection {
 
 fn unreachable(e: reqwest::Error) -> SyncError {
     SyncError::Unreachable {
+        connected: !e.is_connect(),
         // Without the URL: no addresses or tokens in messages.
         detail: e.without_url().to_string(),
     }

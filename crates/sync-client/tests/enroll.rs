@@ -128,6 +128,7 @@ async fn no_server_listening_is_a_transient_error(db: TestDatabase) {
         .unwrap_err();
     assert!(matches!(err, SyncError::Unreachable { .. }), "{err:?}");
     assert!(err.is_transient());
+    assert!(err.is_offline(), "no connection could be made: {err:?}");
     assert!(s.laptop.lock().unwrap().enrollment().unwrap().is_none());
 }
 
