@@ -7,7 +7,8 @@
 //! screen and chosen after all; and the same person added on both with one card number is
 //! shown there as a likely duplicate and merged; branches the chairperson adds appear on the
 //! open unit tree after a sync; and a merge of two branches into each other on both laptops
-//! leaves this one's refused, shown with its reason, undone and dismissed.
+//! leaves this one's refused, shown with its reason, undone and dismissed. Also: a laptop whose
+//! clock is days behind (libfaketime) is asked on the status line to set it right.
 //! Once with the server on a SQLite file, once on a fresh PostgreSQL database
 //! (`KHUYENHOC_TEST_POSTGRES`, which scripts/test sets).
 
@@ -18,7 +19,7 @@ use khuyenhoc_server::test_on_both_databases;
 use khuyenhoc_server::testing::{Backend, TestDatabase};
 
 use fantoccini::Locator;
-use khuyenhoc_app::{App, EnrollForm, MemberForm, MemberQueryForm, SetupForm, UnitForm};
+use khuyenhoc_app::{App, EnrollForm, MemberForm, MemberQueryForm, SetupForm, UnitForm, UnitView};
 use khuyenhoc_desktop_e2e::server::SyncServer;
 use khuyenhoc_desktop_e2e::ui::{
     click, click_unit, screenshot, select_label, type_into, wait_rows,
@@ -38,20 +39,8 @@ async fn wait_sync_line(app: &Desktop, want: &str) -> String {
     .await
 }
 
-test_on_both_databases!(a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first);
-
-async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first(db: TestDatabase) {
-    let work = db.dir();
-    let server = SyncServer::start(db.arg());
-    // The screenshots of the documentation come from one of the two runs.
-    let shoot = db.backend() == Backend::Sqlite;
-    let name = if shoot {
-        "sync-join"
-    } else {
-        "sync-join-postgres"
-    };
-
-    // The chairperson's laptop (the app's core, no window): set up, enrolled, one member sent.
+/// The chairperson's laptop (the app's core, no window): set up, enrolled, one member sent.
+async fn chairpersons_laptop(work: &Path, server: &SyncServer) -> (App, UnitView) {
     let first = App::open(work.join("a.db")).unwrap();
     let commune = first
         .setup(SetupForm {
@@ -82,6 +71,38 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
         })
         .unwrap();
     assert_eq!(first.sync_now().await.unwrap().pending, 0);
+    (first, commune)
+}
+
+/// On the first-run screen's "join" form: joins the commune with a fresh code, then logs in
+/// with the chairperson's PIN, which arrived with the commune's officers.
+async fn join_and_log_in(app: &Desktop, server: &SyncServer) {
+    click(app, "mode-join").await;
+    type_into(app, "field-server_url", &server.url).await;
+    type_into(app, "field-code", &server.code()).await;
+    type_into(app, "field-device_name", "Máy thư ký").await;
+    click(app, "join-submit").await;
+    app.by_testid("login").await;
+    type_into(app, "field-login-username", "lan").await;
+    type_into(app, "field-login-pin", "2580").await;
+    click(app, "login-submit").await;
+    app.wait_text("officer-name", "Trần Thị Lan").await;
+}
+
+test_on_both_databases!(a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first);
+
+async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first(db: TestDatabase) {
+    let work = db.dir();
+    let server = SyncServer::start(db.arg());
+    // The screenshots of the documentation come from one of the two runs.
+    let shoot = db.backend() == Backend::Sqlite;
+    let name = if shoot {
+        "sync-join"
+    } else {
+        "sync-join-postgres"
+    };
+
+    let (first, commune) = chairpersons_laptop(&work, &server).await;
 
     // The secretary's laptop, through its window.
     let db = work.join("b.db");
@@ -93,16 +114,7 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
     click(&app, "join-submit").await;
     let message = app.text("error-code").await;
     assert!(message.contains("Mã tham gia không đúng"), "{message}");
-    type_into(&app, "field-code", &server.code()).await;
-    type_into(&app, "field-device_name", "Máy thư ký").await;
-    click(&app, "join-submit").await;
-
-    // The commune's officers arrived: the chairperson's PIN works here.
-    app.by_testid("login").await;
-    type_into(&app, "field-login-username", "lan").await;
-    type_into(&app, "field-login-pin", "2580").await;
-    click(&app, "login-submit").await;
-    app.wait_text("officer-name", "Trần Thị Lan").await;
+    join_and_log_in(&app, &server).await;
     wait_sync_line(&app, "đồng bộ lần cuối").await;
     click(&app, "nav-members").await;
     wait_rows(&app, &["Lê Đức Anh"]).await;
@@ -345,4 +357,41 @@ async fn a_second_laptop_joins_through_the_window_and_its_work_reaches_the_first
         },
     )
     .await;
+}
+
+/// libfaketime, which sets a program's clock (Debian's `libfaketime`; scripts/install-deps).
+const FAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// A laptop whose clock is three days behind joins: the first sync tells it the server's time,
+/// and the status line asks the officer to set the clock right (dates of receipts and reports
+/// come from it). The window's process and its children run with the clock set back; the
+/// server and the test keep the real one. The server's database plays no part: SQLite only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_laptop_whose_clock_is_days_behind_is_asked_to_set_it() {
+    assert!(
+        Path::new(FAKETIME).exists(),
+        "{FAKETIME} is missing: apt-get install libfaketime (scripts/install-deps does)"
+    );
+    let db = TestDatabase::new(Backend::Sqlite).await.unwrap();
+    let work = db.dir();
+    let server = SyncServer::start(db.arg());
+    chairpersons_laptop(&work, &server).await;
+
+    let file = work.join("b.db");
+    let app = Desktop::start("sync-clock", |_: &Path| {
+        vec![
+            ("KHUYENHOC_DB", OsString::from(&file)),
+            ("LD_PRELOAD", OsString::from(FAKETIME)),
+            ("FAKETIME", OsString::from("-3d")),
+            // Timeouts and waits keep running on the real clock.
+            ("FAKETIME_DONT_FAKE_MONOTONIC", OsString::from("1")),
+        ]
+    })
+    .await;
+    app.by_testid("first-run").await;
+    join_and_log_in(&app, &server).await;
+    let warning = app.text("clock-warning").await;
+    assert!(warning.contains("chậm khoảng 3 ngày"), "{warning}");
+    // The laptop still syncs: the hybrid clock moved on from the server's time.
+    wait_sync_line(&app, "đồng bộ lần cuối").await;
 }
