@@ -89,6 +89,15 @@ impl World {
         (app, row)
     }
 
+    /// The secretary's laptop: joined the commune from the first-run screen, logged in with
+    /// the chairperson's PIN.
+    async fn second_laptop(&self) -> Arc<App> {
+        let b = self.app("b");
+        b.join_commune(self.form("Máy thư ký").await).await.unwrap();
+        b.login("lan".into(), "2580".into()).unwrap();
+        b
+    }
+
     async fn stop_server(&mut self) {
         self.server.take().unwrap().shutdown().await.unwrap();
     }
@@ -99,6 +108,18 @@ impl World {
             .unwrap();
         self.server = Some(server);
     }
+}
+
+/// Changes the phone of the first laptop's member (Lê Đức Anh) on `app`.
+fn set_phone(app: &App, row: &MemberRow, phone: &str) {
+    app.member_save(MemberForm {
+        id: Some(row.id.clone()),
+        unit_id: row.unit_id.clone(),
+        full_name: "Lê Đức Anh".into(),
+        phone: Some(phone.into()),
+        ..Default::default()
+    })
+    .unwrap();
 }
 
 fn setup_form() -> SetupForm {
@@ -261,14 +282,7 @@ async fn the_background_task_syncs_by_itself_once_the_server_is_back(db: TestDat
     let mut w = world(db).await;
     let (a, row) = w.first_laptop().await;
     w.stop_server().await;
-    a.member_save(MemberForm {
-        id: Some(row.id.clone()),
-        unit_id: row.unit_id.clone(),
-        full_name: "Lê Đức Anh".into(),
-        phone: Some("0977 000 111".into()),
-        ..Default::default()
-    })
-    .unwrap();
+    set_phone(&a, &row, "0977 000 111");
     let worker = {
         let a = a.clone();
         tokio::spawn(async move {
@@ -308,20 +322,9 @@ async fn the_background_task_syncs_by_itself_once_the_server_is_back(db: TestDat
 async fn a_conflict_is_reviewed_and_settled_with_the_value_that_lost(db: TestDatabase) {
     let w = world(db).await;
     let (a, row) = w.first_laptop().await;
-    let b = w.app("b");
-    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
-    b.login("lan".into(), "2580".into()).unwrap();
+    let b = w.second_laptop().await;
 
-    let edit = |app: &App, phone: &str| {
-        app.member_save(MemberForm {
-            id: Some(row.id.clone()),
-            unit_id: row.unit_id.clone(),
-            full_name: "Lê Đức Anh".into(),
-            phone: Some(phone.into()),
-            ..Default::default()
-        })
-        .unwrap();
-    };
+    let edit = |app: &App, phone: &str| set_phone(app, &row, phone);
     // Both laptops change the phone offline, B first: the later edit (A's) wins everywhere,
     // whichever arrives first, and B's becomes the value that lost. "Later" is by the hybrid
     // clock, whose unit is the millisecond: within one millisecond the counters and device ids
@@ -377,9 +380,7 @@ async fn the_same_person_added_on_two_laptops_is_shown_as_a_likely_duplicate_and
 ) {
     let w = world(db).await;
     let (a, row) = w.first_laptop().await;
-    let b = w.app("b");
-    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
-    b.login("lan".into(), "2580".into()).unwrap();
+    let b = w.second_laptop().await;
     let add = |app: &App, name: &str, phone: Option<&str>| {
         app.member_save(MemberForm {
             unit_id: row.unit_id.clone(),
@@ -450,9 +451,7 @@ async fn a_card_number_given_twice_offline_arrives_as_a_likely_duplicate_not_a_r
 ) {
     let w = world(db).await;
     let (a, row) = w.first_laptop().await;
-    let b = w.app("b");
-    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
-    b.login("lan".into(), "2580".into()).unwrap();
+    let b = w.second_laptop().await;
     let add = |app: &App, name: &str, card: &str| {
         app.member_save(MemberForm {
             unit_id: row.unit_id.clone(),
@@ -530,9 +529,7 @@ async fn a_laptop_whose_token_expired_is_asked_to_enroll_again_and_keeps_its_wor
 async fn a_sync_that_changed_records_here_tells_the_screens_to_reload(db: TestDatabase) {
     let w = world(db).await;
     let (a, row) = w.first_laptop().await;
-    let b = w.app("b");
-    b.join_commune(w.form("Máy thư ký").await).await.unwrap();
-    b.login("lan".into(), "2580".into()).unwrap();
+    let b = w.second_laptop().await;
     let generation = |app: &App| app.sync_view().unwrap().data_generation;
     let joined = generation(&b);
 
@@ -549,14 +546,7 @@ async fn a_sync_that_changed_records_here_tells_the_screens_to_reload(db: TestDa
     assert_eq!(generation(&b), joined, "a sync that only sent");
 
     // The chairperson's edit arrives: the screens showing members must reload.
-    a.member_save(MemberForm {
-        id: Some(row.id.clone()),
-        unit_id: row.unit_id.clone(),
-        full_name: "Lê Đức Anh".into(),
-        phone: Some("0977 000 111".into()),
-        ..Default::default()
-    })
-    .unwrap();
+    set_phone(&a, &row, "0977 000 111");
     a.sync_now().await.unwrap();
     let view = b.sync_now().await.unwrap();
     assert_eq!(view.data_generation, joined + 1, "{view:?}");
