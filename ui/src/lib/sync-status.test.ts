@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { syncView as view } from "./fixtures";
 import { fieldLabel, formatDateTime, syncLine } from "./sync-status";
 
-
 describe("syncLine", () => {
   it("says when the laptop is not connected to a server", () => {
     expect(syncLine(view({ enrolled: false }), "vi")).toEqual({ tone: "off", text: "Chưa kết nối máy chủ đồng bộ" });
