@@ -109,13 +109,14 @@ impl Store {
         self.set_local_setting("sync_keep_days", &days.to_string())
     }
 
-    /// Deletes acknowledged ops older than the `sync_keep_days` setting, but for refused ones
-    /// still waiting for a person; returns how many.
+    /// Deletes ops acknowledged at least `sync_keep_days` days ago (0: all of them, even one
+    /// acknowledged this very millisecond), but for refused ones still waiting for a person;
+    /// returns how many.
     pub fn purge_acknowledged_ops(&mut self) -> Result<usize> {
         let days = self.sync_keep_days()?;
         let before = now_ms() as i64 - days * 24 * 60 * 60 * 1000;
         Ok(self.conn.execute(
-            "DELETE FROM outbox WHERE acked = 1 AND acked_ms < ?1
+            "DELETE FROM outbox WHERE acked = 1 AND acked_ms <= ?1
              AND op_id NOT IN (SELECT op_id FROM parked_ops WHERE resolved = 0)",
             params![before],
         )?)
