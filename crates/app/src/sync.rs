@@ -312,20 +312,16 @@ impl App {
                 }
                 Err(e) if e.is_transient() => {
                     let is_offline = e.is_offline();
-                    if backoff.as_ref().is_none_or(|(was, _)| *was != is_offline) {
-                        let kind = if is_offline {
-                            &offline
-                        } else {
-                            &server_trouble
-                        };
-                        backoff = Some((is_offline, kind.build()));
-                    }
-                    let next = backoff.as_mut().and_then(|(_, b)| b.next());
-                    next.unwrap_or(if is_offline {
-                        timings.offline_retry_max
+                    let (kind, cap) = if is_offline {
+                        (&offline, timings.offline_retry_max)
                     } else {
-                        timings.retry_max
-                    })
+                        (&server_trouble, timings.retry_max)
+                    };
+                    match &mut backoff {
+                        Some((was_offline, b)) if *was_offline == is_offline => b.next(),
+                        _ => backoff.insert((is_offline, kind.build())).1.next(),
+                    }
+                    .unwrap_or(cap)
                 }
                 Err(_) => {
                     backoff = None;
